@@ -1,0 +1,1 @@
+"""Reference HTTP clients for the web APIs that Skymock mocks."""

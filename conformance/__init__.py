@@ -1,0 +1,1 @@
+"""Contract testing (Schemathesis fuzzing) and client certification."""

@@ -1,0 +1,131 @@
+"""Schemathesis against a target: the in-process mock, a running mock, or the real service.
+
+The target is fuzzed through the real network stack (a mock is started on a
+free loopback port), with every Schemathesis check, and authenticated through
+the service's own token endpoint, refetching a token when one is refused.
+Against a target that is not a Skymock mock, only reading operations run and
+requests are rate-limited unless the caller says otherwise.
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from mockserver.app import SPECS
+from mockserver.core.service import Settings
+from mockserver.server import LiveServer
+from mockserver.services import get_service
+
+
+@dataclass
+class FuzzOptions:
+    service_id: str
+    base_url: str | None = None          # None: start an in-process mock
+    credentials: dict[str, str] = field(default_factory=dict)
+    max_examples: int = 25
+    seed: int | None = 42
+    junit: str | None = None
+    allow_writes: bool | None = None     # None: writes only against a mock
+    rate_limit: str | None = None        # None: unlimited on a mock, 30/m elsewhere
+    workers: int = 1
+    phases: str | None = None
+    extra_args: list[str] = field(default_factory=list)
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k} = {_toml_value(v)}" for k, v in value.items()) + "}"
+    return json.dumps(value)
+
+
+def auth_config(service_id: str, credentials: dict[str, str]) -> str:
+    """The Schemathesis config that logs in through the service's own token endpoint."""
+    login = get_service(service_id).login
+    if login is None:
+        return ""
+    return "\n".join([
+        f"[auth.dynamic.openapi.{login.scheme}]",
+        f"path = {_toml_value(login.path)}",
+        f"method = {_toml_value(login.method)}",
+        f"payload = {_toml_value(login.payload_for(credentials))}",
+        f"payload_content_type = {_toml_value(login.content_type)}",
+        f"extract_selector = {_toml_value(login.token_pointer)}",
+        f"retry_on = {_toml_value(list(login.dead_statuses))}",
+        "",
+    ])
+
+
+def service_config(service_id: str) -> str:
+    """The service's own Schemathesis settings (conformance/schemathesis/<id>.toml), each with its reason."""
+    path = Path(__file__).resolve().parent / "schemathesis" / f"{service_id}.toml"
+    return path.read_text() if path.is_file() else ""
+
+
+def is_skymock(base_url: str) -> bool:
+    """A target is a Skymock mock when its control API answers health for a service."""
+    root = base_url.split("://", 1)[-1].split("/", 1)[0]
+    scheme = base_url.split("://", 1)[0] if "://" in base_url else "http"
+    try:
+        answer = requests.get(f"{scheme}://{root}/__skymock/health", timeout=3)
+        return answer.ok and answer.json().get("status") == "ok"
+    except (requests.RequestException, ValueError):
+        return False
+
+
+def demo_credentials(base_url: str, service_id: str) -> dict[str, str]:
+    """The first demo credential of a running mock (the one with every scope)."""
+    root = "/".join(base_url.split("/", 3)[:3])
+    answer = requests.get(f"{root}/__skymock/credentials", timeout=5)
+    answer.raise_for_status()
+    first = answer.json()["credentials"][0]
+    return {k: v for k, v in first.items() if isinstance(v, str)}
+
+
+def command(options: FuzzOptions, base_url: str, config_file: str, mock: bool) -> list[str]:
+    service = get_service(options.service_id)
+    args = [sys.executable, "-m", "schemathesis.cli", "--config-file", config_file, "run",
+            str(SPECS / service.spec), "--url", base_url,
+            "--max-examples", str(options.max_examples), "--workers", str(options.workers)]
+    if options.seed is not None:
+        args += ["--seed", str(options.seed), "--generation-deterministic"]
+    writes = options.allow_writes if options.allow_writes is not None else mock
+    if not writes:
+        args += ["--include-method", "GET"]
+    rate = options.rate_limit or (None if mock else "30/m")
+    if rate:
+        args += ["--rate-limit", rate]
+    if options.phases:
+        args += ["--phases", options.phases]
+    if options.junit:
+        args += ["--report", "junit", "--report-junit-path", options.junit]
+    return args + list(options.extra_args)
+
+
+def run(options: FuzzOptions) -> int:
+    """Fuzz the target; the exit status is 0 only when Schemathesis found nothing."""
+    with ExitStack() as stack:
+        mock = options.base_url is None
+        if mock:
+            server = stack.enter_context(LiveServer(options.service_id, Settings()))
+            base_url = server.url
+        else:
+            base_url = options.base_url.rstrip("/")
+            mock = is_skymock(base_url)
+        credentials = options.credentials or (demo_credentials(base_url, options.service_id) if mock else {})
+        login = get_service(options.service_id).login
+        if login and not credentials:
+            print("skymock fuzz: this target is not a Skymock mock; give its credentials "
+                  f"({', '.join(login.credential_fields)}) as options or environment variables",
+                  file=sys.stderr)
+            return 2
+        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="skymock-fuzz-"))
+        config_file = Path(folder) / "schemathesis.toml"
+        config_file.write_text(service_config(options.service_id) + "\n" + auth_config(options.service_id, credentials))
+        return subprocess.call(command(options, base_url, str(config_file), mock))

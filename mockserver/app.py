@@ -1,0 +1,209 @@
+"""Build one ASGI app per service: its spec on Connexion, the control API, and
+the middleware every service shares (journal, faults, body caps, slash redirects)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import connexion
+import yaml
+from connexion.exceptions import (BadRequestProblem, Forbidden, OAuthProblem, ProblemException,
+                                  Unauthorized, UnsupportedMediaTypeProblem)
+from connexion.lifecycle import ConnexionRequest, ConnexionResponse
+from connexion.options import SwaggerUIOptions
+from connexion.resolver import RelativeResolver
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
+
+from .core.errors import ApiError, ErrorStyle, from_validation_message
+from .core.service import RequestContext, Sandbox, Service, Settings, _current, refusal_for_header
+from .services import get_service
+
+def _specs_dir() -> Path:
+    """specs/ sits at the top of a checkout and inside the package once installed."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "specs", here.parent / "specs"):
+        if (candidate / "skymock-admin.yaml").is_file():
+            return candidate
+    raise FileNotFoundError("the OpenAPI specs were not found next to the mockserver package")
+
+
+SPECS = _specs_dir()
+ADMIN_PREFIX = "/__skymock"
+ADMIN_SPEC = "skymock-admin.yaml"
+
+
+class AdminStyle(ErrorStyle):
+    """The control API's own error shape: the message and the field it concerns."""
+
+    def body(self, error: ApiError) -> Any:
+        return {"error": error.message, "field": error.field}
+
+
+ADMIN_STYLE = AdminStyle()
+
+
+def _route_patterns(service: Service) -> list[re.Pattern[str]]:
+    spec = yaml.safe_load((SPECS / service.spec).read_text())
+    base = service.base_path.rstrip("/")
+    patterns = []
+    for template in spec.get("paths", {}):
+        regex = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(base + template))
+        patterns.append(re.compile(f"^{regex}$"))
+    return patterns
+
+
+class SkymockApp:
+    """The ASGI app of one service: shared middleware around the Connexion app."""
+
+    def __init__(self, service: Service, settings: Settings) -> None:
+        self.service = service
+        self.sandbox = Sandbox(service, settings)
+        self._routes = _route_patterns(service)
+        self._base = service.base_path.rstrip("/")
+        self.connexion = self._build(settings)
+
+    # --- construction -------------------------------------------------------------------
+    def _build(self, settings: Settings) -> connexion.FlaskApp:
+        app = connexion.FlaskApp(__name__, specification_dir=str(SPECS))
+        ui = SwaggerUIOptions(swagger_ui=True, swagger_ui_path="/ui")
+        app.add_api(ADMIN_SPEC, base_path=ADMIN_PREFIX, swagger_ui_options=ui,
+                    resolver=RelativeResolver("mockserver.core.admin"), strict_validation=True)
+        app.add_api(self.service.spec, base_path=self._base or None, swagger_ui_options=ui,
+                    # Real services ignore fields they do not know (FastAPI, Django REST framework do)
+                    resolver=RelativeResolver(self.service.handlers), strict_validation=False,
+                    validate_responses=settings.validate_responses)
+        app.app.json.sort_keys = False
+        for kind in (ApiError, ProblemException, Unauthorized, OAuthProblem, Forbidden,
+                     HTTPException, MultiPartException, Exception):
+            app.add_error_handler(kind, self._render_error)
+        return app
+
+    # --- errors -----------------------------------------------------------------------------
+    def _style_for(self, path: str) -> ErrorStyle:
+        return ADMIN_STYLE if path.startswith(ADMIN_PREFIX) else self.service.errors
+
+    def _as_api_error(self, exc: Exception) -> ApiError:
+        if isinstance(exc, ApiError):
+            return exc
+        if isinstance(exc, (OAuthProblem, Unauthorized)):
+            return refusal_for_header(getattr(exc, "detail", None))
+        if isinstance(exc, MultiPartException):
+            return ApiError(400, f"There was an error parsing the body: {exc.message}", field="body")
+        if isinstance(exc, UnsupportedMediaTypeProblem):
+            return ApiError(415, exc.detail or "Unsupported media type", field="Content-Type", location="header")
+        if isinstance(exc, BadRequestProblem):
+            return from_validation_message(exc.detail or "")
+        if isinstance(exc, ProblemException):
+            return ApiError(exc.status or 400, exc.detail or exc.title or "Bad request")
+        if isinstance(exc, Forbidden):
+            return ApiError(403, exc.detail or "Forbidden")
+        if isinstance(exc, HTTPException):
+            messages = {404: "Not Found", 405: "Method Not Allowed"}
+            return ApiError(exc.status_code, messages.get(exc.status_code, str(exc.detail)),
+                            headers=dict(exc.headers or {}))
+        return ApiError(500, "Internal Server Error")
+
+    def _render_error(self, request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
+        error = self._as_api_error(exc)
+        status, body, headers = self._style_for(request.url.path).render(error)
+        media = headers.pop("content-type")
+        return ConnexionResponse(status_code=status, body=body, mimetype=media, headers=headers)
+
+    async def _send_error(self, send, path: str, error: ApiError) -> int:
+        status, body, headers = self._style_for(path).render(error)
+        raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
+        raw.append((b"content-length", str(len(body)).encode()))
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": body})
+        return status
+
+    # --- the shared middleware ------------------------------------------------------------------
+    def _is_service_route(self, path: str) -> bool:
+        return any(p.match(path) for p in self._routes)
+
+    def _is_quiet(self, path: str) -> bool:
+        """Control API and documentation requests are not the client's traffic."""
+        return path.startswith(ADMIN_PREFIX) or path.startswith(self._base + "/ui") or path.endswith("/openapi.json")
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.connexion(scope, receive, send)
+            return
+        context = RequestContext(self.sandbox)
+        token = _current.set(context)
+        started = time.perf_counter()
+        path = scope["path"]
+        status_box: dict[str, int] = {}
+
+        async def capture(message):
+            if message["type"] == "http.response.start":
+                status_box["status"] = message["status"]
+            await send(message)
+
+        try:
+            early = await self._before(scope, path, context)
+            if early is not None:
+                status_box["status"] = await self._send_error(capture, path, early) if isinstance(
+                    early, ApiError) else await self._redirect(capture, scope, early)
+            else:
+                await self.connexion(scope, receive, capture)
+        finally:
+            _current.reset(token)
+            if not self._is_quiet(path):
+                self._journal(scope, context, status_box.get("status", 500), started)
+
+    async def _before(self, scope, path: str, context: RequestContext) -> ApiError | str | None:
+        """An answer given before the spec's handler runs: a fault, a size cap, a redirect."""
+        if self._is_quiet(path):
+            return None
+        length = dict(scope["headers"]).get(b"content-length")
+        if length and length.isdigit() and int(length) > self.service.max_body_bytes:
+            return ApiError(413, f"Request body is {int(length)} bytes; this service accepts at most "
+                                 f"{self.service.max_body_bytes} bytes", field="Content-Length", location="header")
+        fault = self.sandbox.faults.take(scope["method"], path)
+        if fault is not None:
+            context.notes.append("fault")
+            if fault.latency_ms:
+                await asyncio.sleep(fault.latency_ms / 1000)
+            if fault.status:
+                return fault.error()
+        if self.service.slash_redirect and not self._is_service_route(path):
+            other = path[:-1] if path.endswith("/") else path + "/"
+            if self._is_service_route(other):
+                return other
+        return None
+
+    async def _redirect(self, send, scope, target: str) -> int:
+        host = dict(scope["headers"]).get(b"host", b"localhost").decode()
+        query = scope.get("query_string", b"").decode()
+        location = f"{scope.get('scheme', 'http')}://{host}{target}" + (f"?{query}" if query else "")
+        status = self.service.slash_redirect or 307
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"location", location.encode()), (b"content-length", b"0")]})
+        await send({"type": "http.response.body", "body": b""})
+        return status
+
+    def _journal(self, scope, context: RequestContext, status: int, started: float) -> None:
+        now = self.sandbox.clock.now()
+        self.sandbox.journal.record({
+            "time": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "method": scope["method"],
+            "path": scope["path"],
+            "query": scope.get("query_string", b"").decode("latin-1"),
+            "status": status,
+            "client": context.client,
+            "auth": context.auth,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 3),
+            "notes": list(context.notes),
+        })
+
+
+def create_app(service_id: str, settings: Settings | None = None) -> SkymockApp:
+    """The ASGI app of one service, ready for uvicorn or an in-process test client."""
+    return SkymockApp(get_service(service_id), settings or Settings())

@@ -1,0 +1,131 @@
+"""``skymock``: serve the mocks, list them, fuzz a target. Parses, then calls."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from typing import Sequence
+
+from .core.service import Sandbox, Settings
+from .services import get_service, service_ids
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return Settings(seed=args.seed, token_ttl=args.token_ttl, strict=args.strict)
+
+
+def _describe(service_id: str, settings: Settings, host: str, port: int) -> str:
+    service = get_service(service_id)
+    base = service.base_path.rstrip("/")
+    lines = [f"{service_id:<15} {service.title}",
+             f"{'':<15} url      http://{host}:{port}{base}/",
+             f"{'':<15} docs     http://{host}:{port}{base}/ui/   control http://{host}:{port}/__skymock/ui/"]
+    for credential in Sandbox(service, settings).tokens.credentials:
+        fields = "  ".join(f"{k}={v}" for k, v in credential.fields.items())
+        lines.append(f"{'':<15} login    {fields}  scopes={','.join(credential.scopes)}")
+    return "\n".join(lines)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    for service_id in service_ids():
+        print(_describe(service_id, settings, "127.0.0.1", get_service(service_id).port))
+    return 0
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from .app import create_app
+    from .server import Endpoint, serve
+
+    chosen = args.services or service_ids()
+    unknown = [s for s in chosen if s not in service_ids()]
+    if unknown:
+        print(f"skymock: unknown service(s) {', '.join(unknown)}; choose from {', '.join(service_ids())}",
+              file=sys.stderr)
+        return 2
+    if args.port and len(chosen) > 1:
+        print("skymock: --port takes one service; with several, use --port-offset", file=sys.stderr)
+        return 2
+    settings = _settings(args)
+    endpoints = []
+    for service_id in chosen:
+        port = args.port or get_service(service_id).port + args.port_offset
+        endpoints.append(Endpoint(service_id, args.host, port, create_app(service_id, settings)))
+        print(_describe(service_id, settings, args.host, port), flush=True)
+    print(f"seed {settings.seed}; token lifetime "
+          f"{'service default' if settings.token_ttl is None else f'{settings.token_ttl:g} s'}"
+          f"{'; strict' if settings.strict else ''}. Ctrl+C stops.", flush=True)
+    serve(endpoints, log_level=args.log_level)
+    return 0
+
+
+def cmd_fuzz(args: argparse.Namespace) -> int:
+    from conformance.fuzz import FuzzOptions, run
+
+    service = get_service(args.service)
+    prefix = args.service.upper().replace("-", "_")
+    credentials = {}
+    for name in (service.login.credential_fields if service.login else []):
+        value = getattr(args, name, None) or os.environ.get(f"SKYMOCK_{prefix}_{name.upper()}")
+        if value:
+            credentials[name] = value
+    options = FuzzOptions(service_id=args.service, base_url=args.base_url, credentials=credentials,
+                          max_examples=args.max_examples, seed=args.seed, junit=args.junit,
+                          allow_writes=True if args.allow_writes else None, rate_limit=args.rate_limit,
+                          workers=args.workers, phases=args.phases, extra_args=args.schemathesis_args)
+    return run(options)
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="skymock", description="Offline mocks of observatory and "
+                                  "space-operations APIs, with contract testing.")
+    sub = top.add_subparsers(dest="command", required=True)
+
+    def sandbox_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--seed", type=int, default=42, help="seed of the generated data (default 42)")
+        p.add_argument("--token-ttl", type=float, default=None, metavar="SECONDS",
+                       help="token lifetime (default: each service's own)")
+        p.add_argument("--strict", action="store_true",
+                       help="refuse courtesy violations (e.g. uploads closer than the service asks) with 429")
+
+    serve = sub.add_parser("serve", help="serve the mocks, each service on its own port")
+    serve.add_argument("services", nargs="*", metavar="SERVICE", help=f"any of: {', '.join(service_ids())}")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=0, help="port for a single service")
+    serve.add_argument("--port-offset", type=int, default=0, help="added to every default port")
+    serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
+    sandbox_options(serve)
+    serve.set_defaults(func=cmd_serve)
+
+    listing = sub.add_parser("list", help="list the services, their ports and demo credentials")
+    sandbox_options(listing)
+    listing.set_defaults(func=cmd_list)
+
+    fuzz = sub.add_parser("fuzz", help="run Schemathesis against a mock or the real service")
+    fuzz.add_argument("service", choices=service_ids())
+    fuzz.add_argument("--base-url", help="target (default: start a mock in-process)")
+    fuzz.add_argument("--client-id", dest="client_id", help="credential for a real target")
+    fuzz.add_argument("--client-secret", dest="client_secret", help="credential for a real target")
+    fuzz.add_argument("--max-examples", type=int, default=25)
+    fuzz.add_argument("--seed", type=int, default=42)
+    fuzz.add_argument("--workers", type=int, default=1)
+    fuzz.add_argument("--phases", help="comma-separated Schemathesis phases (default: all)")
+    fuzz.add_argument("--junit", metavar="PATH", help="write a JUnit XML report")
+    fuzz.add_argument("--allow-writes", action="store_true",
+                      help="also send POST/PUT/DELETE to a target that is not a mock")
+    fuzz.add_argument("--rate-limit", help="e.g. 100/m (default: none on a mock, 30/m elsewhere)")
+    fuzz.add_argument("schemathesis_args", nargs=argparse.REMAINDER,
+                      help="after --, options passed to schemathesis run")
+    fuzz.set_defaults(func=cmd_fuzz)
+    return top
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if getattr(args, "schemathesis_args", None) and args.schemathesis_args[0] == "--":
+        args.schemathesis_args = args.schemathesis_args[1:]
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

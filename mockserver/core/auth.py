@@ -1,0 +1,157 @@
+"""Credentials, token minting, lifetime and expiry, scopes and roles.
+
+Each service says which fields its credentials have (``client_id`` and
+``client_secret``; ``username`` and ``password``; a bare ``token``) and which
+status and message each kind of refusal gets. The rules here are the same for
+all of them: a token belongs to one credential, lives for a lifetime read on the
+virtual clock, can be revoked, and carries the credential's scopes and roles.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from .clock import Clock
+from .errors import ApiError
+
+#: why a request was refused; each service maps these to its own status and message
+MISSING, MALFORMED, UNKNOWN, EXPIRED, REVOKED, SCOPE = (
+    "missing", "malformed", "unknown", "expired", "revoked", "scope")
+
+
+@dataclass
+class Credential:
+    """One caller's secret material, in the service's own field names."""
+
+    fields: dict[str, str]
+    owner: str
+    scopes: list[str] = field(default_factory=list)
+    roles: list[str] = field(default_factory=list)
+    lifetime: float | None = None  # token lifetime for this caller; None: the server's default
+
+    @property
+    def name(self) -> str:
+        """The public identifier (the first field, e.g. client_id or username)."""
+        return next(iter(self.fields.values()))
+
+    def as_json(self) -> dict[str, Any]:
+        data: dict[str, Any] = {**self.fields, "owner": self.owner, "scopes": list(self.scopes)}
+        if self.roles:
+            data["roles"] = list(self.roles)
+        if self.lifetime is not None:
+            data["lifetime"] = self.lifetime
+        return data
+
+
+@dataclass
+class Token:
+    value: str
+    credential: Credential
+    issued_at: float
+    expires_at: float | None
+    revoked: bool = False
+
+    def state(self, now: float) -> str:
+        if self.revoked:
+            return REVOKED
+        if self.expires_at is not None and now >= self.expires_at:
+            return EXPIRED
+        return "valid"
+
+
+@dataclass(frozen=True)
+class Refusals:
+    """Status and message for each kind of refusal, as the real service sends them."""
+
+    statuses: dict[str, int]
+    messages: dict[str, str]
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def error(self, kind: str, **details: str) -> ApiError:
+        message = self.messages[kind].format(**details)
+        return ApiError(self.statuses[kind], message, field="Authorization", location="header",
+                        headers=dict(self.headers.get(kind, {})))
+
+
+def demo_secret(seed: int, service_id: str, name: str) -> str:
+    """A deterministic secret, so a seeded sandbox prints the same credentials every run."""
+    return hashlib.sha256(f"skymock:{seed}:{service_id}:{name}".encode()).hexdigest()[:32]
+
+
+class TokenRegistry:
+    """The credentials a service knows and the tokens it has handed out."""
+
+    #: beyond this many tokens, long-dead ones are forgotten (fuzzing mints thousands)
+    KEEP = 20_000
+
+    def __init__(self, clock: Clock, default_lifetime: float | None,
+                 make_token: Callable[[Credential], str] | None = None) -> None:
+        self._clock = clock
+        self._lock = threading.Lock()
+        self.default_lifetime = default_lifetime
+        self._make_token = make_token or (lambda credential: secrets.token_urlsafe(32))
+        self.credentials: list[Credential] = []
+        self._tokens: dict[str, Token] = {}
+
+    def add(self, credential: Credential) -> Credential:
+        with self._lock:
+            self.credentials.append(credential)
+        return credential
+
+    def find(self, **given: str) -> Credential | None:
+        """The credential whose fields all equal the given ones (compared in constant time)."""
+        for credential in list(self.credentials):
+            if all(name in credential.fields and hmac.compare_digest(
+                    credential.fields[name].encode(), str(value).encode())
+                   for name, value in given.items()):
+                return credential
+        return None
+
+    def issue(self, credential: Credential, lifetime: float | None = None) -> Token:
+        now = self._clock.timestamp()
+        life = lifetime if lifetime is not None else (
+            credential.lifetime if credential.lifetime is not None else self.default_lifetime)
+        token = Token(self._make_token(credential), credential, now,
+                      None if life is None else now + life)
+        with self._lock:
+            if len(self._tokens) >= self.KEEP:
+                self._forget_dead(now)
+            self._tokens[token.value] = token
+        return token
+
+    def check(self, value: str) -> tuple[str, Token | None]:
+        """(state, token): state is valid, expired, revoked or unknown."""
+        token = self._tokens.get(value)
+        if token is None:
+            return UNKNOWN, None
+        return token.state(self._clock.timestamp()), token
+
+    def expire(self, value: str | None = None) -> int:
+        """Revoke one token, or every live one; returns how many were live."""
+        now = self._clock.timestamp()
+        with self._lock:
+            chosen: Iterable[Token] = (
+                [self._tokens[value]] if value in self._tokens else []) if value else self._tokens.values()
+            count = 0
+            for token in chosen:
+                if token.state(now) == "valid":
+                    count += 1
+                token.revoked = True
+        return count
+
+    def live_tokens(self) -> list[Token]:
+        now = self._clock.timestamp()
+        return [t for t in self._tokens.values() if t.state(now) == "valid"]
+
+    def _forget_dead(self, now: float) -> None:
+        dead = [v for v, t in self._tokens.items() if t.state(now) != "valid"]
+        for value in dead[: max(len(dead), len(self._tokens) // 2)]:
+            del self._tokens[value]
+
+
+def missing_scopes(credential: Credential, required: Iterable[str]) -> list[str]:
+    return [scope for scope in required if scope not in credential.scopes]

@@ -1,0 +1,104 @@
+"""Injected failures: an error status, a delay, a 429 with Retry-After.
+
+A rule matches requests by method and a path regex; it fires ``count`` times
+(or until cleared when no count is given), each time answering with its status
+in the service's own error shape, or only adding latency when it has no status.
+"""
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from .errors import ApiError, invalid
+
+
+@dataclass
+class Fault:
+    status: int | None = None
+    count: int | None = None
+    path: str | None = None
+    method: str | None = None
+    retry_after: int | None = None
+    latency_ms: int = 0
+    message: str = "Injected fault"
+    fired: int = 0
+
+    def matches(self, method: str, path: str) -> bool:
+        if self.method and self.method.upper() != method.upper():
+            return False
+        return not self.path or re.search(self.path, path) is not None
+
+    def spent(self) -> bool:
+        return self.count is not None and self.fired >= self.count
+
+    def as_json(self) -> dict[str, Any]:
+        data = {k: v for k, v in vars(self).items() if v is not None}
+        if self.count is not None:
+            data["remaining"] = self.count - self.fired
+        return data
+
+    def error(self) -> ApiError:
+        headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
+        return ApiError(self.status or 500, self.message, headers=headers)
+
+
+def parse_fault(body: dict[str, Any]) -> Fault:
+    """Validate a fault description from the control API, naming the field that is wrong."""
+    def integer(name: str, low: int, high: int) -> int | None:
+        value = body.get(name)
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise invalid(name, f"must be an integer from {low} to {high}", value)
+        return value
+
+    status = integer("status", 400, 599)
+    latency = integer("latency_ms", 0, 60_000) or 0
+    if status is None and not latency:
+        raise invalid("status", "give a status (400-599), a latency_ms, or both")
+    path = body.get("path")
+    if path is not None:
+        if not isinstance(path, str):
+            raise invalid("path", "must be a regular expression string", path)
+        try:
+            re.compile(path)
+        except re.error as exc:
+            raise invalid("path", f"is not a valid regular expression: {exc}", path) from None
+    method = body.get("method")
+    if method is not None and (not isinstance(method, str) or not method.isalpha()):
+        raise invalid("method", "must be an HTTP method name such as GET", method)
+    message = body.get("message", "Injected fault")
+    if not isinstance(message, str):
+        raise invalid("message", "must be a string", message)
+    return Fault(status=status, count=integer("count", 1, 1_000_000), path=path,
+                 method=method, retry_after=integer("retry_after", 0, 86_400),
+                 latency_ms=latency, message=message)
+
+
+class FaultBook:
+    def __init__(self) -> None:
+        self._faults: list[Fault] = []
+        self._lock = threading.Lock()
+
+    def add(self, fault: Fault) -> None:
+        with self._lock:
+            self._faults.append(fault)
+
+    def take(self, method: str, path: str) -> Fault | None:
+        """The first live fault matching this request, counted as fired."""
+        with self._lock:
+            for fault in self._faults:
+                if not fault.spent() and fault.matches(method, path):
+                    fault.fired += 1
+                    return fault
+        return None
+
+    def list(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [f.as_json() for f in self._faults if not f.spent()]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._faults.clear()

@@ -1,0 +1,194 @@
+"""What a service package declares, and the live sandbox built from it.
+
+A service is a subclass of :class:`Service` in ``mockserver/services/<id>/``:
+its id, port and base path, its spec file, its error style and refusals, its
+credentials, and a model factory. Everything else (clock, tokens, store,
+journal, faults, the control API) comes from here, the same for every service.
+"""
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, ClassVar
+
+from .auth import MALFORMED, MISSING, SCOPE, Credential, Refusals, TokenRegistry, missing_scopes
+from .clock import Clock
+from .errors import ApiError, ErrorStyle
+from .faults import FaultBook
+from .journal import Journal
+from .store import MemoryStore
+
+
+@dataclass(frozen=True)
+class Login:
+    """How a client of the service gets a token: where, with which fields, where the token is."""
+
+    scheme: str                      # the spec's security scheme the token is for
+    path: str
+    payload: dict[str, str]          # values may name credential fields: "{client_id}"
+    content_type: str
+    token_pointer: str               # JSON pointer to the token in the answer
+    method: str = "post"
+    dead_statuses: tuple[int, ...] = (401, 403)
+
+    @property
+    def credential_fields(self) -> list[str]:
+        return [v.strip("{}") for v in self.payload.values() if v.startswith("{") and v.endswith("}")]
+
+    def payload_for(self, credentials: dict[str, str]) -> dict[str, str]:
+        return {key: value.format(**credentials) for key, value in self.payload.items()}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How one mock instance runs; the CLI and tests fill it in."""
+
+    seed: int = 42
+    token_ttl: float | None = None      # None: the service's own default lifetime
+    strict: bool = False                # refuse (not only record) pacing and courtesy violations
+    clock_start: datetime | None = None
+    frozen: bool = False
+    validate_responses: bool = False
+
+
+class Service(ABC):
+    """Base class of a service package's declaration."""
+
+    id: ClassVar[str]
+    title: ClassVar[str]
+    base_path: ClassVar[str]
+    port: ClassVar[int]
+    spec: ClassVar[str]
+    handlers: ClassVar[str]                  # dotted module holding the spec's operationIds
+    errors: ClassVar[ErrorStyle]
+    refusals: ClassVar[Refusals]
+    default_token_ttl: ClassVar[float | None] = 3600.0
+    login: ClassVar[Login | None] = None
+    slash_redirect: ClassVar[int | None] = 307   # status when only the trailing slash differs
+    max_body_bytes: ClassVar[int] = 1_048_576
+
+    @abstractmethod
+    def demo_credentials(self, settings: Settings) -> list[Credential]:
+        """The deterministic credentials a fresh sandbox starts with."""
+
+    @abstractmethod
+    def mint_credential(self, tokens: TokenRegistry, request: dict[str, Any], serial: int) -> Credential:
+        """A new credential from a control-API request (scopes, owner, lifetime...)."""
+
+    @abstractmethod
+    def make_model(self, sandbox: "Sandbox") -> Any:
+        """The service's state and rules, built on the sandbox's clock and store."""
+
+
+class Sandbox:
+    """One running mock: its clock, tokens, store, journal, faults and model."""
+
+    def __init__(self, service: Service, settings: Settings | None = None) -> None:
+        self.service = service
+        self.settings = settings or Settings()
+        self.clock = Clock(self.settings.clock_start, self.settings.frozen)
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the seeded state: clock, tokens, data, journal and faults."""
+        self.clock.reset()
+        self.store = MemoryStore()
+        self.journal = Journal()
+        self.faults = FaultBook()
+        ttl = self.settings.token_ttl if self.settings.token_ttl is not None else self.service.default_token_ttl
+        self.tokens = TokenRegistry(self.clock, ttl)
+        for credential in self.service.demo_credentials(self.settings):
+            self.tokens.add(credential)
+        self._minted = 0
+        self.model = self.service.make_model(self)
+
+    def mint(self, request: dict[str, Any]) -> Credential:
+        self._minted += 1
+        return self.tokens.add(self.service.mint_credential(self.tokens, request, self._minted))
+
+    def authenticate(self, value: str | None, required_scopes: list[str] | None = None) -> Credential:
+        """The credential behind a bearer token, or the service's own refusal."""
+        context = current_or_none()
+        refusals = self.service.refusals
+        if not value:
+            self._note_auth(context, MISSING)
+            raise refusals.error(MISSING)
+        state, token = self.tokens.check(value)
+        if context is not None and token is not None:
+            context.client = token.credential.name
+        if token is None or state != "valid":
+            self._note_auth(context, state)
+            raise refusals.error(state)
+        lacking = missing_scopes(token.credential, required_scopes or [])
+        if lacking:
+            self._note_auth(context, SCOPE)
+            raise refusals.error(SCOPE, scope=", ".join(lacking))
+        self._note_auth(context, "valid")
+        if context is not None:
+            context.credential = token.credential
+        return token.credential
+
+    @staticmethod
+    def _note_auth(context: "RequestContext | None", state: str) -> None:
+        if context is not None:
+            context.auth = state
+
+
+@dataclass
+class RequestContext:
+    """What the middleware and the handlers learn about one request."""
+
+    sandbox: Sandbox
+    client: str | None = None
+    auth: str | None = None
+    credential: Credential | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+_current: ContextVar[RequestContext] = ContextVar("skymock_request")
+
+
+def current() -> RequestContext:
+    return _current.get()
+
+
+def current_or_none() -> RequestContext | None:
+    return _current.get(None)
+
+
+def sandbox() -> Sandbox:
+    return _current.get().sandbox
+
+
+def caller(*required_scopes: str) -> Credential:
+    """The credential behind this request's accepted token, refused if it lacks a scope.
+
+    OpenAPI 3.0 lets only OAuth2 schemes list scopes in ``security``, so bearer
+    services name the scope an operation needs in its handler, through here.
+    """
+    context = current()
+    credential = context.credential
+    if credential is None:  # the operation is not behind the bearer scheme: a spec mistake
+        raise ApiError(500, "operation has no authenticated caller")
+    lacking = missing_scopes(credential, required_scopes)
+    if lacking:
+        context.auth = SCOPE
+        raise context.sandbox.service.refusals.error(SCOPE, scope=", ".join(lacking))
+    return credential
+
+
+def bearer_info(token: str, required_scopes: list[str] | None = None) -> dict[str, Any]:
+    """Connexion's bearer hook: every spec's bearer scheme names this function."""
+    credential = sandbox().authenticate(token, required_scopes)
+    return {"sub": credential.owner, "scope": list(credential.scopes), "client": credential.name}
+
+
+def refusal_for_header(detail: str | None) -> ApiError:
+    """Connexion refuses a missing or malformed Authorization header before our hook runs."""
+    kind = MALFORMED if detail and "Invalid" in detail else MISSING
+    context = current_or_none()
+    if context is not None:
+        context.auth = kind
+    return context.sandbox.service.refusals.error(kind) if context else ApiError(401, detail or "unauthorized")

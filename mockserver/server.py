@@ -1,0 +1,113 @@
+"""Run services over HTTP: every chosen service on its own port, in one process.
+
+``serve`` is what ``skymock serve`` runs; :class:`LiveServer` starts one service
+on a free port in a background thread, for tests and the examiner.
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from typing import Iterator
+
+import uvicorn
+
+from .app import SkymockApp, create_app
+from .core.service import Settings
+
+
+@dataclass
+class Endpoint:
+    service_id: str
+    host: str
+    port: int
+    app: SkymockApp
+
+    @property
+    def url(self) -> str:
+        base = self.app.service.base_path.rstrip("/")
+        return f"http://{self.host}:{self.port}{base}"
+
+    @property
+    def root(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with contextlib.closing(socket.socket(socket.AF_INET, socket.SOCK_STREAM)) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def _config(app: SkymockApp, host: str, port: int, log_level: str) -> uvicorn.Config:
+    # One worker: the sandbox state lives in this process.
+    return uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off",
+                          access_log=log_level == "debug")
+
+
+def serve(endpoints: list[Endpoint], log_level: str = "warning") -> None:
+    """Serve every endpoint until interrupted."""
+    servers = [uvicorn.Server(_config(e.app, e.host, e.port, log_level)) for e in endpoints]
+    for server in servers:
+        # uvicorn's own handler would stop only the server that installed it last
+        server.capture_signals = contextlib.nullcontext  # type: ignore[method-assign]
+
+    def stop_all() -> None:
+        for server in servers:
+            server.should_exit = True
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop_all)
+        await asyncio.gather(*(server.serve() for server in servers))
+
+    asyncio.run(main())
+
+
+class LiveServer:
+    """One service on a real socket in a background thread; a context manager."""
+
+    def __init__(self, service_id: str, settings: Settings | None = None, host: str = "127.0.0.1",
+                 port: int = 0) -> None:
+        self.app = create_app(service_id, settings)
+        self.endpoint = Endpoint(service_id, host, port or free_port(host), self.app)
+        self._server = uvicorn.Server(_config(self.app, host, self.endpoint.port, "warning"))
+        self._thread = threading.Thread(target=self._server.run, name=f"skymock-{service_id}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return self.endpoint.url
+
+    @property
+    def root(self) -> str:
+        return self.endpoint.root
+
+    def start(self, timeout: float = 10.0) -> "LiveServer":
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the {self.endpoint.service_id} mock did not start on port {self.endpoint.port}")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    def __enter__(self) -> "LiveServer":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+@contextlib.contextmanager
+def running(service_id: str, settings: Settings | None = None) -> Iterator[LiveServer]:
+    with LiveServer(service_id, settings) as server:
+        yield server
