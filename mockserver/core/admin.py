@@ -5,6 +5,7 @@ are a contract: reset, clock, credentials, tokens, journal, faults, health.
 """
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -15,6 +16,20 @@ from .service import sandbox
 
 #: the clock may move at most this far in one call (about 100 years)
 MAX_SHIFT = 100 * 365.25 * 86_400
+
+
+def _object(body: Any) -> dict[str, Any]:
+    """The JSON object of an optional body; a bare POST (no body, no content type) is ``{}``."""
+    if body is None or body == b"" or body == "":
+        return {}
+    if isinstance(body, (bytes, str)):
+        try:
+            body = json.loads(body)
+        except ValueError:
+            raise invalid("body", "must be a JSON object") from None
+    if not isinstance(body, dict):
+        raise invalid("body", "must be a JSON object", body)
+    return body
 
 
 def health() -> dict[str, Any]:
@@ -66,12 +81,12 @@ def list_credentials() -> dict[str, Any]:
     return {"credentials": [c.as_json() for c in sandbox().tokens.credentials]}
 
 
-def mint_credential(body: dict[str, Any] | None = None) -> tuple[dict[str, Any], int]:
-    return sandbox().mint(body or {}).as_json(), 201
+def mint_credential(body: Any = None) -> tuple[dict[str, Any], int]:
+    return sandbox().mint(_object(body)).as_json(), 201
 
 
-def expire_tokens(body: dict[str, Any] | None = None) -> dict[str, Any]:
-    value = (body or {}).get("token")
+def expire_tokens(body: Any = None) -> dict[str, Any]:
+    value = _object(body).get("token")
     tokens = sandbox().tokens
     if value is not None:
         if not isinstance(value, str) or tokens.check(value)[1] is None:

@@ -133,17 +133,24 @@ class OdsModel:
             raise ApiError(400, f"{filename}: not UTF-8 text (byte {exc.start} cannot be decoded); "
                                 "nothing was ingested", field="file") from None
         reader = csv.reader(io.StringIO(text))
-        header = [name.strip() for name in next(reader, [])]
+        try:
+            header = [name.strip() for name in next(reader, [])]
+        except csv.Error as exc:
+            raise ApiError(400, f"{filename}: the header line is not valid CSV ({exc})", field="file") from None
         if header not in (HEADER, HEADER_SHORT):
             raise ApiError(400, f"{filename}: header is '{','.join(header)}'; expected '{','.join(HEADER)}' "
                                 "(angular_threshold may be left out); nothing was ingested", field="file")
         rows, problems = [], []
-        for number, cells in enumerate(reader, start=1):
-            if not cells or all(not c.strip() for c in cells):
-                continue
-            row, row_problems = self._check_row(number, header, cells)
-            problems.extend(row_problems)
-            rows.append(row)
+        number = 0
+        try:
+            for number, cells in enumerate(reader, start=1):
+                if not cells or all(not c.strip() for c in cells):
+                    continue
+                row, row_problems = self._check_row(number, header, cells)
+                problems.extend(row_problems)
+                rows.append(row)
+        except csv.Error as exc:  # an unbalanced quote, a NUL byte, a field of 100 kB...
+            problems.append(RowProblem(number + 1, "*", f"is not valid CSV ({exc})"))
         if problems:
             listed = "; ".join(map(str, problems[:MAX_REPORTED]))
             more = f" (and {len(problems) - MAX_REPORTED} more)" if len(problems) > MAX_REPORTED else ""
