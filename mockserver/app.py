@@ -115,13 +115,12 @@ class SkymockApp:
         media = headers.pop("content-type")
         return ConnexionResponse(status_code=status, body=body, mimetype=media, headers=headers)
 
-    async def _send_error(self, send, path: str, error: ApiError) -> int:
+    async def _send_error(self, send, path: str, error: ApiError) -> None:
         status, body, headers = self._style_for(path).render(error)
         raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
         raw.append((b"content-length", str(len(body)).encode()))
         await send({"type": "http.response.start", "status": status, "headers": raw})
         await send({"type": "http.response.body", "body": body})
-        return status
 
     # --- the shared middleware ------------------------------------------------------------------
     def _is_service_route(self, path: str) -> bool:
@@ -139,24 +138,29 @@ class SkymockApp:
         token = _current.set(context)
         started = time.perf_counter()
         path = scope["path"]
-        status_box: dict[str, int] = {}
+        journaled = self._is_quiet(path)
 
         async def capture(message):
-            if message["type"] == "http.response.start":
-                status_box["status"] = message["status"]
+            nonlocal journaled
+            # Journal before the client can see the answer, so a test that reads the
+            # journal right after its request always finds that request there.
+            if message["type"] == "http.response.start" and not journaled:
+                journaled = True
+                self._journal(scope, context, message["status"], started)
             await send(message)
 
         try:
             early = await self._before(scope, path, context)
-            if early is not None:
-                status_box["status"] = await self._send_error(capture, path, early) if isinstance(
-                    early, ApiError) else await self._redirect(capture, scope, early)
+            if isinstance(early, ApiError):
+                await self._send_error(capture, path, early)
+            elif early is not None:
+                await self._redirect(capture, scope, early)
             else:
                 await self.connexion(scope, receive, capture)
         finally:
             _current.reset(token)
-            if not self._is_quiet(path):
-                self._journal(scope, context, status_box.get("status", 500), started)
+            if not journaled:  # the connection broke before any answer
+                self._journal(scope, context, 500, started)
 
     async def _before(self, scope, path: str, context: RequestContext) -> ApiError | str | None:
         """An answer given before the spec's handler runs: a fault, a size cap, a redirect."""
@@ -179,7 +183,7 @@ class SkymockApp:
                 return other
         return None
 
-    async def _redirect(self, send, scope, target: str) -> int:
+    async def _redirect(self, send, scope, target: str) -> None:
         host = dict(scope["headers"]).get(b"host", b"localhost").decode()
         query = scope.get("query_string", b"").decode()
         location = f"{scope.get('scheme', 'http')}://{host}{target}" + (f"?{query}" if query else "")
@@ -187,7 +191,6 @@ class SkymockApp:
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"location", location.encode()), (b"content-length", b"0")]})
         await send({"type": "http.response.body", "body": b""})
-        return status
 
     def _journal(self, scope, context: RequestContext, status: int, started: float) -> None:
         now = self.sandbox.clock.now()
