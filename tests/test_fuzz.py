@@ -1,0 +1,50 @@
+"""Schemathesis against the mock, through `skymock fuzz`: zero failures, and a failing target fails."""
+from __future__ import annotations
+
+import os
+import xml.etree.ElementTree as ET
+
+import pytest
+import requests
+
+from conformance.fuzz import FuzzOptions, run
+from mockserver.server import LiveServer, free_port
+from mockserver.services import service_ids
+
+CI_EXAMPLES = 40
+
+
+def junit_totals(path) -> dict[str, int]:
+    root = ET.parse(path).getroot()
+    suites = [root] if root.tag == "testsuite" else list(root)
+    return {key: sum(int(s.get(key, 0)) for s in suites) for key in ("tests", "failures", "errors")}
+
+
+@pytest.mark.parametrize("service_id", service_ids())
+def test_fuzzing_the_mock_finds_nothing(service_id, tmp_path):
+    report = tmp_path / "junit.xml"
+    assert run(FuzzOptions(service_id, max_examples=CI_EXAMPLES, junit=str(report))) == 0
+    totals = junit_totals(report)
+    assert totals["tests"] > 0
+    assert totals["failures"] == 0 and totals["errors"] == 0
+
+
+@pytest.mark.fuzz_long
+@pytest.mark.skipif(not os.environ.get("SKYMOCK_FUZZ_EXAMPLES"),
+                    reason="long fuzzing is opt-in: set SKYMOCK_FUZZ_EXAMPLES=500 (examples per operation)")
+@pytest.mark.parametrize("service_id", service_ids())
+def test_long_fuzzing_finds_nothing(service_id):
+    examples = int(os.environ["SKYMOCK_FUZZ_EXAMPLES"])
+    assert run(FuzzOptions(service_id, max_examples=examples, seed=None)) == 0
+
+
+def test_a_target_that_fails_makes_fuzz_fail():
+    with LiveServer("nrao-ods") as server:
+        requests.post(f"{server.root}/__skymock/faults", json={"status": 500, "path": "^/ods_data"}, timeout=5)
+        assert run(FuzzOptions("nrao-ods", base_url=server.url, max_examples=5)) != 0
+
+
+def test_a_real_target_without_credentials_is_refused_with_advice(capsys):
+    closed = f"http://127.0.0.1:{free_port()}"
+    assert run(FuzzOptions("nrao-ods", base_url=closed)) == 2
+    assert "client_id" in capsys.readouterr().err
