@@ -8,6 +8,7 @@ import json
 import logging
 import os
 import time
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from datetime import timezone
@@ -104,7 +105,7 @@ class Token:
         return f"Token(value=<redacted>, expires_at={self.expires_at!r})"
 
 
-class TokenAuth:
+class TokenAuth(ABC):
     """Strategy for obtaining and presenting a token; subclass per service."""
 
     #: statuses meaning "this token is no longer accepted"
@@ -114,9 +115,9 @@ class TokenAuth:
     #: authorization scheme put in front of the token value
     scheme: str = "Bearer"
 
+    @abstractmethod
     def fetch(self, session: ApiSession) -> Token:
         """Obtain a fresh token, usually via ``session.request(..., authenticate=False)``."""
-        raise NotImplementedError
 
     def apply(self, headers: dict[str, str], token: Token) -> None:
         headers["Authorization"] = f"{self.scheme} {token.value}"
