@@ -18,7 +18,7 @@ from pathlib import Path
 
 import requests
 
-from mockserver.app import SPECS
+from mockserver.app import ADMIN_PREFIX, ADMIN_SPEC, SPECS
 from mockserver.core.service import Settings
 from mockserver.server import LiveServer
 from mockserver.services import get_service
@@ -36,6 +36,7 @@ class FuzzOptions:
     rate_limit: str | None = None        # None: unlimited on a mock, 30/m elsewhere
     workers: int = 1
     phases: str | None = None
+    control_api: bool = False            # fuzz the /__skymock control API instead of the service
     extra_args: list[str] = field(default_factory=list)
 
 
@@ -89,9 +90,9 @@ def demo_credentials(base_url: str, service_id: str) -> dict[str, str]:
 
 
 def command(options: FuzzOptions, base_url: str, config_file: str, mock: bool) -> list[str]:
-    service = get_service(options.service_id)
+    spec = ADMIN_SPEC if options.control_api else get_service(options.service_id).spec
     args = [sys.executable, "-m", "schemathesis.cli", "--config-file", config_file, "run",
-            str(SPECS / service.spec), "--url", base_url,
+            str(SPECS / spec), "--url", base_url,
             "--max-examples", str(options.max_examples), "--workers", str(options.workers)]
     if options.seed is not None:
         args += ["--seed", str(options.seed), "--generation-deterministic"]
@@ -118,6 +119,12 @@ def run(options: FuzzOptions) -> int:
         else:
             base_url = options.base_url.rstrip("/")
             mock = is_skymock(base_url)
+        if options.control_api:
+            if not mock:
+                print("skymock fuzz: --control-api needs a Skymock mock as the target", file=sys.stderr)
+                return 2
+            root = "/".join(base_url.split("/", 3)[:3])
+            return _schemathesis(options, root + ADMIN_PREFIX, service_config("skymock-admin"), mock)
         credentials = options.credentials or (demo_credentials(base_url, options.service_id) if mock else {})
         login = get_service(options.service_id).login
         if login and not credentials:
@@ -125,7 +132,12 @@ def run(options: FuzzOptions) -> int:
                   f"({', '.join(login.credential_fields)}) as options or environment variables",
                   file=sys.stderr)
             return 2
-        folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="skymock-fuzz-"))
+        config = service_config(options.service_id) + "\n" + auth_config(options.service_id, credentials)
+        return _schemathesis(options, base_url, config, mock)
+
+
+def _schemathesis(options: FuzzOptions, base_url: str, config: str, mock: bool) -> int:
+    with tempfile.TemporaryDirectory(prefix="skymock-fuzz-") as folder:
         config_file = Path(folder) / "schemathesis.toml"
-        config_file.write_text(service_config(options.service_id) + "\n" + auth_config(options.service_id, credentials))
+        config_file.write_text(config)
         return subprocess.call(command(options, base_url, str(config_file), mock))

@@ -3,10 +3,9 @@ the middleware every service shares (journal, faults, body caps, slash redirects
 from __future__ import annotations
 
 import asyncio
-import json
+import logging
 import re
 import time
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,7 @@ def _specs_dir() -> Path:
 
 
 SPECS = _specs_dir()
+log = logging.getLogger("skymock")
 ADMIN_PREFIX = "/__skymock"
 ADMIN_SPEC = "skymock-admin.yaml"
 
@@ -48,14 +48,20 @@ class AdminStyle(ErrorStyle):
 ADMIN_STYLE = AdminStyle()
 
 
-def _route_patterns(service: Service) -> list[re.Pattern[str]]:
-    spec = yaml.safe_load((SPECS / service.spec).read_text())
-    base = service.base_path.rstrip("/")
-    patterns = []
-    for template in spec.get("paths", {}):
+HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+def _route_methods(spec_file: str, base: str) -> list[tuple[re.Pattern[str], list[str]]]:
+    """Each path of a spec as a regex, with the methods it documents (for routing and Allow)."""
+    spec = yaml.safe_load((SPECS / spec_file).read_text())
+    routes = []
+    for template, item in spec.get("paths", {}).items():
         regex = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(base + template))
-        patterns.append(re.compile(f"^{regex}$"))
-    return patterns
+        methods = [m.upper() for m in HTTP_METHODS if m in item]
+        if "GET" in methods and "HEAD" not in methods:
+            methods.append("HEAD")
+        routes.append((re.compile(f"^{regex}$"), methods))
+    return routes
 
 
 class SkymockApp:
@@ -64,8 +70,9 @@ class SkymockApp:
     def __init__(self, service: Service, settings: Settings) -> None:
         self.service = service
         self.sandbox = Sandbox(service, settings)
-        self._routes = _route_patterns(service)
         self._base = service.base_path.rstrip("/")
+        self._routes = _route_methods(service.spec, self._base)
+        self._all_routes = self._routes + _route_methods(ADMIN_SPEC, ADMIN_PREFIX)
         self.connexion = self._build(settings)
 
     # --- construction -------------------------------------------------------------------
@@ -93,6 +100,9 @@ class SkymockApp:
             return exc
         if isinstance(exc, (OAuthProblem, Unauthorized)):
             return refusal_for_header(getattr(exc, "detail", None))
+        if isinstance(exc, UnicodeDecodeError):
+            return ApiError(0, f"The body is not UTF-8 text (byte {exc.start} cannot be decoded)",
+                            field="body", code="json_invalid")
         if isinstance(exc, MultiPartException):
             return ApiError(400, f"There was an error parsing the body: {exc.message}", field="body")
         if isinstance(exc, UnsupportedMediaTypeProblem):
@@ -107,10 +117,13 @@ class SkymockApp:
             messages = {404: "Not Found", 405: "Method Not Allowed"}
             return ApiError(exc.status_code, messages.get(exc.status_code, str(exc.detail)),
                             headers=dict(exc.headers or {}))
+        log.error("%s: unexpected error in the mock", self.service.id, exc_info=exc)
         return ApiError(500, "Internal Server Error")
 
     def _render_error(self, request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
         error = self._as_api_error(exc)
+        if error.status == 405:  # the framework lists only part of a path's methods; the spec has them all
+            error.headers["Allow"] = self._allowed(request.url.path) or error.headers.get("Allow", "")
         status, body, headers = self._style_for(request.url.path).render(error)
         media = headers.pop("content-type")
         return ConnexionResponse(status_code=status, body=body, mimetype=media, headers=headers)
@@ -124,7 +137,13 @@ class SkymockApp:
 
     # --- the shared middleware ------------------------------------------------------------------
     def _is_service_route(self, path: str) -> bool:
-        return any(p.match(path) for p in self._routes)
+        return any(pattern.match(path) for pattern, _ in self._routes)
+
+    def _allowed(self, path: str) -> str | None:
+        for pattern, methods in self._all_routes:
+            if pattern.match(path):
+                return ", ".join(methods)
+        return None
 
     def _is_quiet(self, path: str) -> bool:
         """Control API and documentation requests are not the client's traffic."""

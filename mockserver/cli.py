@@ -72,7 +72,8 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     options = FuzzOptions(service_id=args.service, base_url=args.base_url, credentials=credentials,
                           max_examples=args.max_examples, seed=args.seed, junit=args.junit,
                           allow_writes=True if args.allow_writes else None, rate_limit=args.rate_limit,
-                          workers=args.workers, phases=args.phases, extra_args=args.schemathesis_args)
+                          workers=args.workers, phases=args.phases, control_api=args.control_api,
+                          extra_args=args.schemathesis_args)
     return run(options)
 
 
@@ -111,6 +112,7 @@ def parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--workers", type=int, default=1)
     fuzz.add_argument("--phases", help="comma-separated Schemathesis phases (default: all)")
     fuzz.add_argument("--junit", metavar="PATH", help="write a JUnit XML report")
+    fuzz.add_argument("--control-api", action="store_true", help="fuzz the /__skymock control API of the mock")
     fuzz.add_argument("--allow-writes", action="store_true",
                       help="also send POST/PUT/DELETE to a target that is not a mock")
     fuzz.add_argument("--rate-limit", help="e.g. 100/m (default: none on a mock, 30/m elsewhere)")

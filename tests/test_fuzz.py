@@ -7,7 +7,7 @@ import xml.etree.ElementTree as ET
 import pytest
 import requests
 
-from conformance.fuzz import FuzzOptions, run
+from conformance.fuzz import FuzzOptions, command, run
 from mockserver.server import LiveServer, free_port
 from mockserver.services import service_ids
 
@@ -27,6 +27,20 @@ def test_fuzzing_the_mock_finds_nothing(service_id, tmp_path):
     totals = junit_totals(report)
     assert totals["tests"] > 0
     assert totals["failures"] == 0 and totals["errors"] == 0
+
+
+def test_fuzzing_the_control_api_finds_nothing(tmp_path):
+    report = tmp_path / "junit.xml"
+    assert run(FuzzOptions("nrao-ods", control_api=True, max_examples=CI_EXAMPLES, junit=str(report))) == 0
+    assert junit_totals(report)["failures"] == 0
+
+
+def test_against_a_target_that_is_not_a_mock_fuzzing_only_reads_and_is_rate_limited():
+    args = command(FuzzOptions("nrao-ods", base_url="https://ods.example"), "https://ods.example", "cfg", mock=False)
+    assert args[args.index("--include-method") + 1] == "GET"
+    assert args[args.index("--rate-limit") + 1] == "30/m"
+    allowed = command(FuzzOptions("nrao-ods", allow_writes=True, rate_limit="5/s"), "https://x", "cfg", mock=False)
+    assert "--include-method" not in allowed and allowed[allowed.index("--rate-limit") + 1] == "5/s"
 
 
 @pytest.mark.fuzz_long

@@ -134,8 +134,10 @@ class TokenRegistry:
         """Revoke one token, or every live one; returns how many were live."""
         now = self._clock.timestamp()
         with self._lock:
-            chosen: Iterable[Token] = (
-                [self._tokens[value]] if value in self._tokens else []) if value else self._tokens.values()
+            if value is None:
+                chosen: Iterable[Token] = self._tokens.values()
+            else:
+                chosen = [self._tokens[value]] if value in self._tokens else []
             count = 0
             for token in chosen:
                 if token.state(now) == "valid":
@@ -148,8 +150,8 @@ class TokenRegistry:
         return [t for t in self._tokens.values() if t.state(now) == "valid"]
 
     def _forget_dead(self, now: float) -> None:
-        dead = [v for v, t in self._tokens.items() if t.state(now) != "valid"]
-        for value in dead[: max(len(dead), len(self._tokens) // 2)]:
+        """Drop expired and revoked tokens; a forgotten one is then refused as unknown."""
+        for value in [v for v, t in self._tokens.items() if t.state(now) != "valid"]:
             del self._tokens[value]
 
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 def parse_instant(text: str) -> datetime:
     """Parse an ISO 8601 instant; a value without an offset is taken as UTC."""
-    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    value = datetime.fromisoformat(text.strip().upper().replace("Z", "+00:00"))
     if value.tzinfo is None:
         value = value.replace(tzinfo=timezone.utc)
     return value.astimezone(timezone.utc)

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import pytest
-from odsdata import HEADER, LOG_NAME, TLE_TEXT, log_rows
+from odsdata import HEADER, TLE_TEXT, log_rows
 
 
 def ingested(ods) -> int:

@@ -47,6 +47,9 @@ class NraoOds(Service):
         if unknown:
             raise invalid("scopes", f"unknown scope(s) {', '.join(unknown)}; this service has {', '.join(ALL_SCOPES)}",
                           unknown)
+        for name in ("owner", "client_id", "client_secret"):
+            if name in request and not isinstance(request[name], str):
+                raise invalid(name, "must be a string", request[name])
         owner = request.get("owner") or f"owner-{serial}"
         client_id = request.get("client_id") or f"ods-client-{serial}"
         if tokens.find(client_id=client_id) is not None:
