@@ -58,7 +58,8 @@ def auth_config(service_id: str, credentials: dict[str, str]) -> str:
         f"payload = {_toml_value(login.payload_for(credentials))}",
         f"payload_content_type = {_toml_value(login.content_type)}",
         f"extract_selector = {_toml_value(login.token_pointer)}",
-        f"retry_on = {_toml_value(list(login.dead_statuses))}",
+        # 401 and 403 both refetch: a real target may answer either to a token it dropped
+        f"retry_on = {_toml_value(sorted({401, 403, *login.dead_statuses}))}",
         "",
     ])
 

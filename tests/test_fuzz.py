@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 import os
+import tomllib
 import xml.etree.ElementTree as ET
 
 import pytest
 import requests
 
-from conformance.fuzz import FuzzOptions, command, run
+from conformance.fuzz import FuzzOptions, auth_config, command, run
 from mockserver.server import LiveServer, free_port
 from mockserver.services import service_ids
 
@@ -41,6 +42,15 @@ def test_against_a_target_that_is_not_a_mock_fuzzing_only_reads_and_is_rate_limi
     assert args[args.index("--rate-limit") + 1] == "30/m"
     allowed = command(FuzzOptions("nrao-ods", allow_writes=True, rate_limit="5/s"), "https://x", "cfg", mock=False)
     assert "--include-method" not in allowed and allowed[allowed.index("--rate-limit") + 1] == "5/s"
+
+
+def test_fuzzing_logs_in_through_the_token_endpoint_and_refetches_on_401_and_403():
+    config = tomllib.loads(auth_config("nrao-ods", {"client_id": "a", "client_secret": "b"}))
+    login = config["auth"]["dynamic"]["openapi"]["BearerAuth"]
+    assert login["path"] == "/token/" and login["extract_selector"] == "/token"
+    assert login["payload"] == {"grant_type": "client_credentials", "client_id": "a", "client_secret": "b"}
+    assert login["payload_content_type"] == "application/x-www-form-urlencoded"
+    assert login["retry_on"] == [401, 403]
 
 
 @pytest.mark.fuzz_long
