@@ -15,6 +15,7 @@ import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 
@@ -70,12 +71,16 @@ def service_config(service_id: str) -> str:
     return path.read_text() if path.is_file() else ""
 
 
+def _root(url: str) -> str:
+    """scheme://host:port of a URL: where a mock's control API lives."""
+    parts = urlsplit(url if "://" in url else f"http://{url}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def is_skymock(base_url: str) -> bool:
     """A target is a Skymock mock when its control API answers health for a service."""
-    root = base_url.split("://", 1)[-1].split("/", 1)[0]
-    scheme = base_url.split("://", 1)[0] if "://" in base_url else "http"
     try:
-        answer = requests.get(f"{scheme}://{root}/__skymock/health", timeout=3)
+        answer = requests.get(f"{_root(base_url)}{ADMIN_PREFIX}/health", timeout=3)
         return answer.ok and answer.json().get("status") == "ok"
     except (requests.RequestException, ValueError):
         return False
@@ -83,8 +88,7 @@ def is_skymock(base_url: str) -> bool:
 
 def demo_credentials(base_url: str, service_id: str) -> dict[str, str]:
     """The first demo credential of a running mock (the one with every scope)."""
-    root = "/".join(base_url.split("/", 3)[:3])
-    answer = requests.get(f"{root}/__skymock/credentials", timeout=5)
+    answer = requests.get(f"{_root(base_url)}{ADMIN_PREFIX}/credentials", timeout=5)
     answer.raise_for_status()
     first = answer.json()["credentials"][0]
     return {k: v for k, v in first.items() if isinstance(v, str)}
@@ -124,8 +128,7 @@ def run(options: FuzzOptions) -> int:
             if not mock:
                 print("skymock fuzz: --control-api needs a Skymock mock as the target", file=sys.stderr)
                 return 2
-            root = "/".join(base_url.split("/", 3)[:3])
-            return _schemathesis(options, root + ADMIN_PREFIX, service_config("skymock-admin"), mock)
+            return _schemathesis(options, _root(base_url) + ADMIN_PREFIX, service_config("skymock-admin"), mock)
         credentials = options.credentials or (demo_credentials(base_url, options.service_id) if mock else {})
         login = get_service(options.service_id).login
         if login and not credentials:

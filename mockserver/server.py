@@ -12,7 +12,6 @@ import socket
 import threading
 import time
 from dataclasses import dataclass
-from typing import Iterator
 
 import uvicorn
 
@@ -105,9 +104,3 @@ class LiveServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-@contextlib.contextmanager
-def running(service_id: str, settings: Settings | None = None) -> Iterator[LiveServer]:
-    with LiveServer(service_id, settings) as server:
-        yield server

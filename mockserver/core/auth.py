@@ -145,10 +145,6 @@ class TokenRegistry:
                 token.revoked = True
         return count
 
-    def live_tokens(self) -> list[Token]:
-        now = self._clock.timestamp()
-        return [t for t in self._tokens.values() if t.state(now) == "valid"]
-
     def _forget_dead(self, now: float) -> None:
         """Drop expired and revoked tokens; a forgotten one is then refused as unknown."""
         for value in [v for v, t in self._tokens.items() if t.state(now) != "valid"]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 
 def parse_instant(text: str) -> datetime:
@@ -78,9 +78,6 @@ class Clock:
                 # Resume from the frozen instant rather than jumping to real time.
                 self._offset = self._frozen_at - time.time()
                 self._frozen_at = None
-
-    def later(self, seconds: float) -> datetime:
-        return self.now() + timedelta(seconds=seconds)
 
     def as_json(self) -> dict:
         return {"now": iso(self.now()), "frozen": self.frozen}
