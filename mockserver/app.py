@@ -6,6 +6,7 @@ import asyncio
 import logging
 import re
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -51,7 +52,8 @@ ADMIN_STYLE = AdminStyle()
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
-def _route_methods(spec_file: str, base: str) -> list[tuple[re.Pattern[str], list[str]]]:
+@lru_cache(maxsize=None)
+def _route_methods(spec_file: str, base: str) -> tuple[tuple[re.Pattern[str], list[str]], ...]:
     """Each path of a spec as a regex, with the methods it documents (for routing and Allow)."""
     spec = yaml.safe_load((SPECS / spec_file).read_text())
     routes = []
@@ -61,7 +63,7 @@ def _route_methods(spec_file: str, base: str) -> list[tuple[re.Pattern[str], lis
         if "GET" in methods and "HEAD" not in methods:
             methods.append("HEAD")
         routes.append((re.compile(f"^{regex}$"), methods))
-    return routes
+    return tuple(routes)
 
 
 class SkymockApp:

@@ -6,7 +6,7 @@ import os
 import sys
 from typing import Sequence
 
-from .core.service import Sandbox, Settings
+from .core.service import Settings
 from .services import get_service, service_ids
 
 
@@ -20,7 +20,7 @@ def _describe(service_id: str, settings: Settings, host: str, port: int) -> str:
     lines = [f"{service_id:<15} {service.title}",
              f"{'':<15} url      http://{host}:{port}{base}/",
              f"{'':<15} docs     http://{host}:{port}{base}/ui/   control http://{host}:{port}/__skymock/ui/"]
-    for credential in Sandbox(service, settings).tokens.credentials:
+    for credential in service.demo_credentials(settings):
         fields = "  ".join(f"{k}={v}" for k, v in credential.fields.items())
         lines.append(f"{'':<15} login    {fields}  scopes={','.join(credential.scopes)}")
     return "\n".join(lines)

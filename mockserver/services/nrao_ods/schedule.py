@@ -15,6 +15,7 @@ import math
 import random
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -70,6 +71,8 @@ class Schedule:
         self.groups: dict[str, dict[str, Any]] = load("radio_observatories.json")["groups"]
         self.sources = _sources()
         self._cache: OrderedDict[tuple[str, int], list[tuple[Scan, list[dict[str, Any]]]]] = OrderedDict()
+        # A session's plan is needed again as the "previous session" of the next one.
+        self._plan = lru_cache(maxsize=1024)(self._plan_session)
 
     # --- public -----------------------------------------------------------------------------
     def records(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
@@ -112,7 +115,7 @@ class Schedule:
         middle = stations[len(stations) // 2]  # for the VLBA, a station near the array's centre
         return Site(middle["site_id"], middle["lat"], middle["lon"], middle["el_m"])
 
-    def _plan(self, group: str, index: int) -> list[Scan]:
+    def _plan_session(self, group: str, index: int) -> list[Scan]:
         info = self.groups[group]
         rng = random.Random(f"{self.seed}:{group}:{index}")
         start = EPOCH + index * SESSION
