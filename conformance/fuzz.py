@@ -65,6 +65,11 @@ def auth_config(service_id: str, credentials: dict[str, str]) -> str:
     ])
 
 
+def headers_config(headers: dict[str, str]) -> str:
+    """Headers sent with every request (a token issued out of band), in Schemathesis's config."""
+    return f"headers = {_toml_value(headers)}\n" if headers else ""
+
+
 def service_config(service_id: str) -> str:
     """The service's own Schemathesis settings (conformance/schemathesis/<id>.toml), each with its reason."""
     path = Path(__file__).resolve().parent / "schemathesis" / f"{service_id}.toml"
@@ -130,13 +135,15 @@ def run(options: FuzzOptions) -> int:
                 return 2
             return _schemathesis(options, _root(base_url) + ADMIN_PREFIX, service_config("skymock-admin"), mock)
         credentials = options.credentials or (demo_credentials(base_url, options.service_id) if mock else {})
-        login = get_service(options.service_id).login
-        if login and not credentials:
+        service = get_service(options.service_id)
+        needed = service.credential_fields
+        if needed and not all(credentials.get(name) for name in needed):
             print("skymock fuzz: this target is not a Skymock mock; give its credentials "
-                  f"({', '.join(login.credential_fields)}) as options or environment variables",
-                  file=sys.stderr)
+                  f"({', '.join(needed)}) as options or environment variables", file=sys.stderr)
             return 2
-        config = service_config(options.service_id) + "\n" + auth_config(options.service_id, credentials)
+        # top-level keys first: in TOML anything after a [table] belongs to that table
+        config = (headers_config(service.auth_headers(credentials)) + service_config(options.service_id) + "\n"
+                  + auth_config(options.service_id, credentials))
         return _schemathesis(options, base_url, config, mock)
 
 

@@ -17,9 +17,11 @@ from connexion.exceptions import (BadRequestProblem, Forbidden, OAuthProblem, Pr
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import RelativeResolver
+from connexion.validators import VALIDATOR_MAP, ParameterValidator
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
+from .core.clock import iso_ms
 from .core.errors import ApiError, ErrorStyle, from_validation_message
 from .core.service import RequestContext, Sandbox, Service, Settings, _current, refusal_for_header
 from .services import get_service
@@ -66,6 +68,24 @@ def _route_methods(spec_file: str, base: str) -> tuple[tuple[re.Pattern[str], li
     return tuple(routes)
 
 
+class NamingParameterValidator(ParameterValidator):
+    """Connexion's parameter validator, with the parameter's name in its message.
+
+    Its own says "101 is greater than the maximum of 100" and leaves the user
+    guessing which parameter; the error styles need the name to report it.
+    """
+
+    @staticmethod
+    def validate_parameter(parameter_type, value, param, param_name=None):
+        error = ParameterValidator.validate_parameter(parameter_type, value, param, param_name)
+        if error and not error.startswith("Missing "):
+            return f"{error.split(chr(10), 1)[0]} for {parameter_type} parameter '{param['name']}'"
+        return error
+
+
+VALIDATORS = {**VALIDATOR_MAP, "parameter": NamingParameterValidator}
+
+
 class SkymockApp:
     """The ASGI app of one service: shared middleware around the Connexion app."""
 
@@ -81,9 +101,9 @@ class SkymockApp:
     def _build(self, settings: Settings) -> connexion.FlaskApp:
         app = connexion.FlaskApp(__name__, specification_dir=str(SPECS))
         ui = SwaggerUIOptions(swagger_ui=True, swagger_ui_path="/ui")
-        app.add_api(ADMIN_SPEC, base_path=ADMIN_PREFIX, swagger_ui_options=ui,
+        app.add_api(ADMIN_SPEC, base_path=ADMIN_PREFIX, swagger_ui_options=ui, validator_map=VALIDATORS,
                     resolver=RelativeResolver("mockserver.core.admin"), strict_validation=True)
-        app.add_api(self.service.spec, base_path=self._base or None, swagger_ui_options=ui,
+        app.add_api(self.service.spec, base_path=self._base or None, swagger_ui_options=ui, validator_map=VALIDATORS,
                     # Real services ignore fields they do not know (FastAPI, Django REST framework do)
                     resolver=RelativeResolver(self.service.handlers), strict_validation=False,
                     validate_responses=settings.validate_responses)
@@ -216,7 +236,7 @@ class SkymockApp:
     def _journal(self, scope, context: RequestContext, status: int, started: float) -> None:
         now = self.sandbox.clock.now()
         self.sandbox.journal.record({
-            "time": now.isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+            "time": iso_ms(now),
             "method": scope["method"],
             "path": scope["path"],
             "query": scope.get("query_string", b"").decode("latin-1"),

@@ -22,7 +22,8 @@ def _describe(service_id: str, settings: Settings, host: str, port: int) -> str:
              f"{'':<15} docs     http://{host}:{port}{base}/ui/   control http://{host}:{port}/__skymock/ui/"]
     for credential in service.demo_credentials(settings):
         fields = "  ".join(f"{k}={v}" for k, v in credential.fields.items())
-        lines.append(f"{'':<15} login    {fields}  scopes={','.join(credential.scopes)}")
+        extra = f"  owner={credential.owner}" + (f"  roles={','.join(credential.roles)}" if credential.roles else "")
+        lines.append(f"{'':<15} login    {fields}  scopes={','.join(credential.scopes)}{extra}")
     return "\n".join(lines)
 
 
@@ -65,7 +66,7 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     service = get_service(args.service)
     prefix = args.service.upper().replace("-", "_")
     credentials = {}
-    for name in (service.login.credential_fields if service.login else []):
+    for name in service.credential_fields:
         value = getattr(args, name, None) or os.environ.get(f"SKYMOCK_{prefix}_{name.upper()}")
         if value:
             credentials[name] = value
@@ -107,6 +108,7 @@ def parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--base-url", help="target (default: start a mock in-process)")
     fuzz.add_argument("--client-id", dest="client_id", help="credential for a real target")
     fuzz.add_argument("--client-secret", dest="client_secret", help="credential for a real target")
+    fuzz.add_argument("--token", dest="token", help="API token for a real target (services without a login)")
     fuzz.add_argument("--max-examples", type=int, default=25)
     fuzz.add_argument("--seed", type=int, default=42)
     fuzz.add_argument("--workers", type=int, default=1)

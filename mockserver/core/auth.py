@@ -32,11 +32,17 @@ class Credential:
     scopes: list[str] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)
     lifetime: float | None = None  # token lifetime for this caller; None: the server's default
+    label: str | None = None       # how the journal names the caller when its first field is a secret
 
     @property
     def name(self) -> str:
-        """The public identifier (the first field, e.g. client_id or username)."""
-        return next(iter(self.fields.values()))
+        """The public identifier (the label, else the first field, e.g. client_id or username)."""
+        return self.label or next(iter(self.fields.values()))
+
+    @property
+    def api_token(self) -> str | None:
+        """A credential that is itself a bearer token (issued out of band, like dsn_live_...)."""
+        return self.fields.get("token")
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {**self.fields, "owner": self.owner, "scopes": list(self.scopes)}
@@ -98,8 +104,11 @@ class TokenRegistry:
         self._tokens: dict[str, Token] = {}
 
     def add(self, credential: Credential) -> Credential:
+        """Know a credential; one that is an API token is usable as a bearer token at once."""
         with self._lock:
             self.credentials.append(credential)
+        if credential.api_token is not None:
+            self.issue(credential, value=credential.api_token)
         return credential
 
     def find(self, **given: str) -> Credential | None:
@@ -111,11 +120,11 @@ class TokenRegistry:
                 return credential
         return None
 
-    def issue(self, credential: Credential, lifetime: float | None = None) -> Token:
+    def issue(self, credential: Credential, lifetime: float | None = None, value: str | None = None) -> Token:
         now = self._clock.timestamp()
         life = lifetime if lifetime is not None else (
             credential.lifetime if credential.lifetime is not None else self.default_lifetime)
-        token = Token(self._make_token(credential), credential, now,
+        token = Token(value or self._make_token(credential), credential, now,
                       None if life is None else now + life)
         with self._lock:
             if len(self._tokens) >= self.KEEP:

@@ -24,6 +24,11 @@ def iso(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def iso_ms(moment: datetime) -> str:
+    """UTC instant as ISO 8601 with milliseconds and a Z suffix (JavaScript's toISOString)."""
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 class Clock:
     """Real time shifted by an offset, optionally frozen at one instant."""
 

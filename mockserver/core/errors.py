@@ -55,7 +55,14 @@ class ErrorStyle:
         return error.status or self.validation_status
 
     def body(self, error: ApiError) -> Any:
-        return {"error": error.message}
+        return {"error": self.sentence(error)}
+
+    @staticmethod
+    def sentence(error: ApiError) -> str:
+        """The message, led by the field it concerns when the message does not name it already."""
+        if not error.field or error.location == "header" or error.message.startswith(error.field):
+            return error.message
+        return f"{error.field}: {'is required' if error.code == 'missing' else error.message}"
 
     def render(self, error: ApiError) -> tuple[int, bytes, dict[str, str]]:
         payload = json.dumps(self.body(error)).encode()
@@ -77,6 +84,7 @@ class FastApiStyle(ErrorStyle):
 
 _REQUIRED = re.compile(r"'(?P<name>[^']+)' is a required property")
 _MISSING_PARAM = re.compile(r"Missing (?P<where>query|header|path|formdata|cookie) parameter '(?P<name>[^']+)'")
+_NAMED_PARAM = re.compile(r"^(?P<msg>.*) for (?P<where>query|header|path|formdata|cookie) parameter '(?P<name>[^']+)'$")
 _WHERE = {"query": "query", "header": "header", "path": "path", "formdata": "body", "cookie": "cookie"}
 
 
@@ -94,6 +102,8 @@ def from_validation_message(detail: str) -> ApiError:
         return missing(match["name"])
     first = text.split("\n", 1)[0]
     name = None
+    if param := _NAMED_PARAM.match(first):
+        return invalid(param["name"], param["msg"], location=_WHERE[param["where"]])
     if at := re.search(r"^(?P<msg>.*) - '(?P<name>[^']+)'$", first):
         # Connexion's JSON body messages end with " - 'dotted.path'" naming the field
         first, name = at["msg"], at["name"]
@@ -103,4 +113,4 @@ def from_validation_message(detail: str) -> ApiError:
         name = prop.group(1)
     elif prop := re.search(r"Extra \w+ parameter\(s\) (\S+)", text):
         name = prop.group(1)
-    return invalid(name, first) if name else ApiError(0, first, code="value_error")
+    return invalid(name, first) if name else ApiError(0, first, field="body", code="value_error")

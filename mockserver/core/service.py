@@ -7,6 +7,7 @@ journal, faults, the control API) comes from here, the same for every service.
 """
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -66,8 +67,23 @@ class Service(ABC):
     refusals: ClassVar[Refusals]
     default_token_ttl: ClassVar[float | None] = 3600.0
     login: ClassVar[Login | None] = None
+    #: for services whose tokens are issued out of band: the Authorization value, e.g. "Bearer {token}"
+    token_header: ClassVar[str | None] = None
     slash_redirect: ClassVar[int | None] = 307   # status when only the trailing slash differs
     max_body_bytes: ClassVar[int] = 1_048_576
+
+    @property
+    def credential_fields(self) -> list[str]:
+        """What a client must be given to authenticate (client_id/client_secret, a token ...)."""
+        if self.login is not None:
+            return self.login.credential_fields
+        return re.findall(r"\{(\w+)\}", self.token_header or "")
+
+    def auth_headers(self, credentials: dict[str, str]) -> dict[str, str]:
+        """Headers that authenticate every request, for services without a login endpoint."""
+        if self.token_header is None or not all(name in credentials for name in self.credential_fields):
+            return {}
+        return {"Authorization": self.token_header.format(**credentials)}
 
     @abstractmethod
     def demo_credentials(self, settings: Settings) -> list[Credential]:

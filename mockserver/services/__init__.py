@@ -8,6 +8,7 @@ from ..core.service import Service
 #: service id -> package under mockserver.services; adding a service is one line here
 PACKAGES: dict[str, str] = {
     "nrao-ods": "nrao_ods",
+    "dsn": "dsn",
 }
 
 

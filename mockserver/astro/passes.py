@@ -1,0 +1,481 @@
+"""Satellite passes over ground stations, computed with sgp4 on NumPy arrays.
+
+The pipeline is the textbook one: sgp4 gives TEME positions and velocities; a
+rotation by the Greenwich mean sidereal time (IAU 1982, the angle TEME is
+defined with) turns them into Earth-fixed coordinates; each station's
+east/north/up frame on the WGS84 ellipsoid gives azimuth, elevation, range and
+the rate of change of elevation. UT1 is taken as UTC and polar motion is
+ignored: together they move a pass by well under a second.
+
+The search is vectorised over time and stations. The window is scanned at a
+twentieth of an orbit (as skyfield does), which cannot step over a pass; every
+culmination is then solved from the sign change of the elevation rate, and
+every threshold crossing from the elevation itself, all candidates at once, to
+a millisecond. So AOS/LOS and rise/set are exact to well under a second
+whatever step the caller asks for; that step only samples the polar track.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sgp4.api import Satrec
+
+UNIX_EPOCH_JD = 2440587.5
+DAY = 86_400.0
+EARTH_ROTATION_RAD_S = 7.292115146706979e-5
+# WGS84, for the stations (sgp4's own WGS72 is for the orbits only)
+WGS84_A_KM = 6378.137
+WGS84_F = 1 / 298.257223563
+WGS84_E2 = WGS84_F * (2 - WGS84_F)
+WGS72_RADIUS_KM = 6378.135           # the unit sgp4 gives altitudes in
+POLAR_RADIUS_KM = 6356.752
+SCAN_FRACTION = 0.05                 # of an orbit, between scan samples
+TOLERANCE_S = 1e-3                   # crossings (AOS/LOS, rise/set)
+CULMINATION_TOLERANCE_S = 0.5                # a Newton step this small leaves milliseconds of error
+CUBIC_MARGIN_DEG = 5.0               # how far under the mask a cubic estimate of a culmination may be
+MAX_ITERATIONS = 60
+LATTICE_S = 60.0                     # seconds between the nodes passes are interpolated from
+
+
+@dataclass(frozen=True)
+class GroundSite:
+    """A station on the WGS84 ellipsoid; longitude positive east, altitude in metres."""
+
+    id: str
+    lat_deg: float
+    lon_deg: float
+    alt_m: float = 0.0
+
+
+@dataclass(slots=True)
+class Pass:
+    """One pass of a satellite over one station; times are Unix seconds (UTC).
+
+    The polar track is three equal-length arrays: times, azimuths, elevations.
+    """
+
+    station_id: str
+    rise: float
+    set: float
+    aos: float
+    los: float
+    aos_azimuth: float
+    los_azimuth: float
+    max_elevation: float
+    max_elevation_time: float
+    slant_range_km: float
+    track_times: np.ndarray | None = None
+    track_azimuth: np.ndarray | None = None
+    track_elevation: np.ndarray | None = None
+
+
+def split_jd(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Unix seconds as sgp4's (whole Julian date, day fraction) pair, keeping sub-microsecond precision."""
+    days = np.floor(times / DAY)
+    return UNIX_EPOCH_JD + days, (times - days * DAY) / DAY
+
+
+def gmst_1982(times: np.ndarray) -> np.ndarray:
+    """Greenwich mean sidereal angle (radians) by the IAU 1982 formula TEME is defined with."""
+    jd, fr = split_jd(times)
+    t = ((jd - 2451545.0) + fr) / 36525.0
+    seconds = 67310.54841 + (876600.0 * 3600 + 8640184.812866) * t + 0.093104 * t**2 - 6.2e-6 * t**3
+    return np.mod(np.radians(seconds / 240.0), 2 * np.pi)
+
+
+def propagate(satrec: Satrec, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """TEME position (km) and velocity (km/s) at each Unix time, and sgp4's error code per time."""
+    jd, fr = split_jd(np.asarray(times, dtype=float))
+    errors, position, velocity = satrec.sgp4_array(jd, fr)
+    return position, velocity, errors
+
+
+def to_earth_fixed(times: np.ndarray, position: np.ndarray, velocity: np.ndarray, ok: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """TEME states turned into Earth-fixed (pseudo-ITRS) position (km) and velocity (km/s)."""
+    theta = gmst_1982(times)
+    cos, sin = np.cos(theta), np.sin(theta)
+    fixed = np.empty_like(position)
+    fixed[:, 0] = cos * position[:, 0] + sin * position[:, 1]
+    fixed[:, 1] = -sin * position[:, 0] + cos * position[:, 1]
+    fixed[:, 2] = position[:, 2]
+    moving = np.empty_like(velocity)   # the frame turns with the Earth
+    moving[:, 0] = cos * velocity[:, 0] + sin * velocity[:, 1] + EARTH_ROTATION_RAD_S * fixed[:, 1]
+    moving[:, 1] = -sin * velocity[:, 0] + cos * velocity[:, 1] - EARTH_ROTATION_RAD_S * fixed[:, 0]
+    moving[:, 2] = velocity[:, 2]
+    return fixed, moving, ok & np.all(np.isfinite(fixed), axis=1)
+
+
+class Orbit:
+    """One satellite's sgp4 propagator: exact at any time, or interpolated from a lattice.
+
+    ``exact`` calls sgp4 at every time asked. ``use_lattice`` propagates once on
+    the nodes n * spacing that a search needs (shared by every station that
+    sees the satellite at the same time) and ``interpolate`` then answers
+    between nodes by cubic Hermite interpolation of the Earth-fixed states,
+    whose velocities are the derivatives; with a minute between nodes a LEO
+    position stays within a metre of sgp4's.
+    """
+
+    def __init__(self, satrec: Satrec) -> None:
+        self.satrec = satrec
+        self._lattice: tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+
+    @property
+    def period_s(self) -> float:
+        return 2 * math.pi / self.satrec.no_kozai * 60.0
+
+    def exact(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Earth-fixed position, velocity and validity straight from sgp4."""
+        times = np.asarray(times, dtype=float)
+        position, velocity, errors = propagate(self.satrec, times)
+        return to_earth_fixed(times, position, velocity, errors == 0)
+
+    def use_lattice(self, spacing: float, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Propagate the (sorted, unique) lattice nodes n, at n * spacing; returns their states."""
+        states = self.exact(nodes * spacing)
+        self._lattice = (spacing, nodes, *states)
+        return states
+
+    def interpolate(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Earth-fixed states between lattice nodes (both neighbours of every time must be nodes)."""
+        assert self._lattice is not None, "use_lattice() before interpolating"
+        h, nodes, fixed, moving, ok = self._lattice
+        times = np.asarray(times, dtype=float)
+        k = np.floor(times / h)
+        i = np.clip(np.searchsorted(nodes, k), 0, nodes.size - 2)
+        s = (times / h - nodes[i])[:, None]
+        s2, s3 = s * s, s * s * s
+        p0, p1, v0, v1 = fixed[i], fixed[i + 1], moving[i] * h, moving[i + 1] * h
+        position = (2 * s3 - 3 * s2 + 1) * p0 + (s3 - 2 * s2 + s) * v0 + (3 * s2 - 2 * s3) * p1 + (s3 - s2) * v1
+        velocity = ((6 * s2 - 6 * s) * p0 + (3 * s2 - 4 * s + 1) * v0 + (6 * s - 6 * s2) * p1
+                    + (3 * s2 - 2 * s) * v1) / h
+        return position, velocity, ok[i] & ok[i + 1] & (nodes[i + 1] == nodes[i] + 1)
+
+
+class Sites:
+    """Stations as arrays: ECEF position and the local east/north/up unit vectors of each."""
+
+    def __init__(self, sites: Sequence[GroundSite]) -> None:
+        lat = np.radians([s.lat_deg for s in sites])
+        lon = np.radians([s.lon_deg for s in sites])
+        height = np.array([s.alt_m for s in sites], dtype=float) / 1000.0
+        n = WGS84_A_KM / np.sqrt(1 - WGS84_E2 * np.sin(lat) ** 2)
+        self.ecef = np.stack([(n + height) * np.cos(lat) * np.cos(lon),
+                              (n + height) * np.cos(lat) * np.sin(lon),
+                              (n * (1 - WGS84_E2) + height) * np.sin(lat)], axis=-1)
+        self.unit = self.ecef / np.linalg.norm(self.ecef, axis=-1, keepdims=True)
+        sl, cl, so, co = np.sin(lat), np.cos(lat), np.sin(lon), np.cos(lon)
+        self.east = np.stack([-so, co, np.zeros_like(so)], axis=-1)
+        self.north = np.stack([-sl * co, -sl * so, cl], axis=-1)
+        self.up = np.stack([cl * co, cl * so, sl], axis=-1)
+
+    def grid(self, fixed: np.ndarray, moving: np.ndarray, ok: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Elevation (deg), its rate (deg/s) and the cosine of the central angle, for every time x station.
+
+        Written as matrix products (r.U - s.U and so on), so a fortnight of samples
+        for many stations costs a few BLAS calls.
+        """
+        up = fixed @ self.up.T - np.sum(self.ecef * self.up, axis=1)            # (times, stations)
+        up_rate = moving @ self.up.T
+        distance_sq = (np.sum(fixed**2, axis=1)[:, None] - 2 * fixed @ self.ecef.T
+                       + np.sum(self.ecef**2, axis=1)[None, :])
+        distance = np.sqrt(distance_sq)
+        distance_rate = (np.sum(fixed * moving, axis=1)[:, None] - moving @ self.ecef.T) / distance
+        elevation, rate = _elevation_rate(up, up_rate, distance, distance_rate)
+        cos_central = (fixed / np.linalg.norm(fixed, axis=1, keepdims=True)) @ self.unit.T
+        return (np.where(ok[:, None], elevation, -90.0), np.where(ok[:, None], rate, 0.0),
+                np.where(ok[:, None], cos_central, -1.0))
+
+    def pairs(self, fixed: np.ndarray, moving: np.ndarray | None, ok: np.ndarray, which: np.ndarray,
+              azimuth: bool = False) -> tuple[np.ndarray, ...]:
+        """Elevation, rate (when velocities are given), range and optionally azimuth per (time, station) row."""
+        delta = fixed - self.ecef[which]
+        up_vector = self.up[which]
+        up = np.einsum("ij,ij->i", delta, up_vector)
+        distance = np.sqrt(np.einsum("ij,ij->i", delta, delta))
+        if moving is not None:
+            up_rate = np.einsum("ij,ij->i", moving, up_vector)
+            elevation, rate = _elevation_rate(up, up_rate, distance, np.einsum("ij,ij->i", delta, moving) / distance)
+        else:
+            elevation, rate = np.degrees(np.arcsin(np.clip(up / distance, -1.0, 1.0))), np.zeros_like(up)
+        result = [np.where(ok, elevation, -90.0), np.where(ok, rate, 0.0), distance]
+        if azimuth:
+            east = np.einsum("ij,ij->i", delta, self.east[which])
+            north = np.einsum("ij,ij->i", delta, self.north[which])
+            result.append(np.mod(np.degrees(np.arctan2(east, north)), 360.0))
+        return tuple(result)
+
+
+def _elevation_rate(up, up_rate, distance, distance_rate) -> tuple[np.ndarray, np.ndarray]:
+    sine = np.clip(up / distance, -1.0, 1.0)
+    sine_rate = (up_rate * distance - up * distance_rate) / distance**2
+    return np.degrees(np.arcsin(sine)), np.degrees(sine_rate / np.maximum(np.sqrt(1 - sine**2), 1e-12))
+
+
+def _visibility_radius(satrec: Satrec, mask_deg: float) -> float:
+    """Largest central angle (radians) at which the satellite can stand above the mask, at apogee."""
+    apogee_km = satrec.a * (1 + satrec.ecco) * WGS72_RADIUS_KM
+    mask = math.radians(max(mask_deg - 1.0, -0.5))   # a degree of slack: geodetic vs geocentric up
+    return math.acos(min(1.0, POLAR_RADIUS_KM / apogee_km * math.cos(mask))) - mask
+
+
+def _ground_track_rate(satrec: Satrec) -> float:
+    """Upper bound of how fast (rad/s) the sub-satellite point moves over the Earth."""
+    e = satrec.ecco
+    mean_motion = satrec.no_kozai / 60.0
+    return mean_motion * (1 + e) ** 2 / (1 - e**2) ** 1.5 + EARTH_ROTATION_RAD_S
+
+
+Source = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray, np.ndarray]]
+
+
+def look_at(source: Source, sites: Sites, times: np.ndarray, which: np.ndarray,
+            azimuth: bool = False) -> tuple[np.ndarray, ...]:
+    """(elevation, rate, range[, azimuth]) at each (time, station index) pair, from an Orbit's source."""
+    fixed, moving, ok = source(np.asarray(times, dtype=float))
+    return sites.pairs(fixed, moving, ok, which, azimuth)
+
+
+def find_passes(satrec: Satrec, sites: Sequence[GroundSite], start: float, end: float,
+                min_elevation: float = 10.0, step: float = 60.0) -> list[Pass]:
+    """Every pass whose AOS falls in [start, end], over each site, sorted by AOS.
+
+    A pass is reported in full even when it ends after ``end``; a pass already
+    above ``min_elevation`` at ``start`` is left out (its AOS is in the past).
+    Passes whose culmination stays under ``min_elevation`` are not passes.
+    """
+    if not sites or end <= start:
+        return []
+    geo = Sites(sites)
+    orbit = Orbit(satrec)
+    horizon = min(0.0, min_elevation)
+
+    # 1. Scan the window (and a margin for rises before start and sets after end).
+    spacing = orbit.period_s * SCAN_FRACTION
+    margin = min(max(orbit.period_s / 2, 1800.0), 43_200.0)
+    times = start - margin + spacing * np.arange(math.ceil((end - start + 2 * margin) / spacing) + 1)
+    elevation, rate, cos_central = geo.grid(*orbit.exact(times))            # (times, stations)
+
+    # 2. Culminations: the elevation stops rising between two samples. Keep those whose
+    #    closest approach can reach the mask, and whose cubic estimate comes near it.
+    rising = rate > 0
+    k, site = np.nonzero(rising[:-1] & ~rising[1:])
+    reach = _visibility_radius(satrec, min_elevation) + _ground_track_rate(satrec) * spacing
+    near = np.maximum(cos_central[k, site], cos_central[k + 1, site]) >= math.cos(min(reach, math.pi))
+    k, site = k[near], site[near]
+    ends = (times[k], times[k + 1], elevation[k, site], elevation[k + 1, site], rate[k, site], rate[k + 1, site])
+    guess = _cubic_root(*ends, 0.0, peak=True)
+    near = ((_cubic_value(*ends, guess) >= min_elevation - CUBIC_MARGIN_DEG)
+            | (np.maximum(ends[2], ends[3]) >= min_elevation))
+    k, site, guess = k[near], site[near], guess[near]
+
+    # 3. Each candidate's window runs between the scan samples under the horizon around it.
+    first, last, found = _under_around(times, elevation, guess, site, horizon)
+    k, site, guess, first, last = k[found], site[found], guess[found], first[found], last[found]
+    if k.size == 0:
+        return []
+
+    # 4. Propagate once on a one-minute lattice covering every window; stations that see
+    #    the satellite at the same time share the nodes.
+    lattice = min(LATTICE_S, spacing)
+    low, high = np.floor(times[first] / lattice).astype(np.int64), np.ceil(times[last] / lattice).astype(np.int64)
+    counts = high - low + 1
+    owner = np.repeat(np.arange(k.size), counts)
+    seg_start = np.cumsum(counts) - counts
+    node = low[owner] + np.arange(counts.sum()) - seg_start[owner]
+    unique, position = np.unique(node, return_inverse=True)
+    fixed, moving, ok = orbit.use_lattice(lattice, unique)
+    row_el, row_rate, _ = geo.pairs(fixed[position], moving[position], ok[position], site[owner])
+    row_time = node * lattice
+
+    # 5. The culmination: the highest node of each window and its neighbour across the turn,
+    #    then Newton on sgp4 itself from the cubic through the two.
+    order = np.lexsort((-row_el, owner))
+    top = order[np.searchsorted(owner[order], np.arange(k.size))]
+    seg_end = seg_start + counts - 1
+    left = np.where(row_rate[top] > 0, top, np.maximum(top - 1, seg_start))
+    right = np.minimum(left + 1, seg_end)
+    pair = (row_time[left], row_time[right], row_el[left], row_el[right], row_rate[left], row_rate[right])
+    culmination = _solve(_rate_and_slope(orbit.exact, geo, site), row_time[left], row_time[right],
+                         row_rate[left], row_rate[right], CULMINATION_TOLERANCE_S,
+                         guess=_cubic_root(*pair, 0.0, peak=True))
+    peak_elevation, _, peak_range = look_at(orbit.exact, geo, culmination, site)
+    keep = np.nonzero(peak_elevation >= min_elevation)[0]
+    if keep.size == 0:
+        return []
+
+    # 6. Crossings of the mask and of the horizon on each side: the cubic between the two
+    #    nodes around each, then one Newton step on sgp4 itself.
+    index = np.arange(row_el.size)
+    peak_time = culmination[keep]
+    at = np.clip(seg_start[keep] + np.floor((peak_time - row_time[seg_start[keep]]) / lattice).astype(np.int64),
+                 seg_start[keep], seg_end[keep])                  # the last node at or before the culmination
+    sides, valid = [], np.ones(keep.size, dtype=bool)
+    for threshold in (min_elevation, horizon):
+        under = np.where(row_el < threshold, index, -1)
+        j = np.maximum.accumulate(under)[at]                      # last node under it before the peak
+        valid &= j >= seg_start[keep]
+        j = np.maximum(j, 0)
+        sides.append((j, np.minimum(j + 1, index.size - 1), threshold, True))
+        under = np.where(row_el < threshold, index, index.size)
+        j = np.minimum.accumulate(under[::-1])[::-1][np.minimum(at + 1, index.size - 1)]   # first one after
+        valid &= j <= seg_end[keep]
+        j = np.minimum(j, index.size - 1)
+        sides.append((j, np.maximum(j - 1, 0), threshold, False))
+    brackets = []
+    for below, toward, threshold, backwards in (sides[0], sides[1], sides[2], sides[3]):
+        # the node next to the one under the threshold, unless it lies past the culmination
+        beyond = row_time[toward] >= peak_time if backwards else row_time[toward] <= peak_time
+        brackets.append((row_time[below], np.where(beyond, peak_time, row_time[toward]),
+                         row_el[below], np.where(beyond, peak_elevation[keep], row_el[toward]),
+                         row_rate[below], np.where(beyond, 0.0, row_rate[toward]),
+                         np.full(keep.size, threshold)))
+    t0, t1, y0, y1, r0, r1, target = (np.concatenate(part) for part in zip(*brackets))
+    crossing = _cubic_root(t0, t1, y0, y1, r0, r1, target)
+    which = np.tile(site[keep], 4)
+    value, slope, _, azimuth = look_at(orbit.exact, geo, crossing, which, azimuth=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        correction = (value - target) / slope
+    crossing -= np.clip(np.where(np.isfinite(correction), correction, 0.0), -1.0, 1.0)
+    aos, los, rise, set_ = np.split(crossing, 4)
+    aos_azimuth, los_azimuth = np.split(azimuth, 4)[:2]
+
+    # 7. Passes whose AOS is in the window; two culminations inside one pass count once (the higher).
+    pass_site = site[keep]
+    candidates = np.nonzero(valid & (aos >= start) & (aos <= end))[0]
+    by_height = candidates[np.argsort(-peak_elevation[keep[candidates]], kind="stable")]
+    _, first = np.unique(np.stack([pass_site[by_height], np.round(aos[by_height], 2)]), axis=1, return_index=True)
+    chosen = by_height[first]
+    chosen = chosen[np.lexsort((pass_site[chosen], aos[chosen]))]
+    ids = [sites[i].id for i in pass_site[chosen].tolist()]
+    columns = (rise, set_, aos, los, aos_azimuth, los_azimuth, peak_elevation[keep], culmination[keep],
+               peak_range[keep])
+    passes = [Pass(station, *values) for station, values in zip(ids, zip(*(c[chosen].tolist() for c in columns)))]
+    _add_tracks(orbit, geo, pass_site[chosen], passes, float(step), min_elevation)
+    return passes
+
+
+def _under_around(times: np.ndarray, elevation: np.ndarray, moment: np.ndarray, site: np.ndarray,
+                  threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The scan samples under ``threshold`` just before and just after each moment, and whether both exist."""
+    count = times.size
+    index = np.arange(count)[:, None]
+    under = elevation < threshold
+    at = np.searchsorted(times, moment)                   # first sample at or after the moment
+    before = np.maximum.accumulate(np.where(under, index, -1), axis=0)[np.maximum(at - 1, 0), site]
+    after = np.minimum.accumulate(np.where(under, index, count)[::-1], axis=0)[::-1][np.minimum(at, count - 1), site]
+    found = (at > 0) & (before >= 0) & (after < count)
+    return np.clip(before, 0, count - 1), np.clip(after, 0, count - 1), found
+
+
+def _rate_and_slope(source: Source, sites: Sites, site: np.ndarray
+                    ) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    """The elevation rate and, by a tenth-of-a-second difference, its derivative: what Newton needs."""
+    def f(at: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        both = look_at(source, sites, np.concatenate([at, at + 0.1]), np.tile(site[rows], 2))[1]
+        now, later = np.split(both, 2)
+        return now, (later - now) / 0.1
+    return f
+
+
+def _cubic_root(t0: np.ndarray, t1: np.ndarray, y0: np.ndarray, y1: np.ndarray, r0: np.ndarray, r1: np.ndarray,
+                target: np.ndarray | float, peak: bool = False, samples: int = 17) -> np.ndarray:
+    """Where the cubic through (t0, y0, slope r0) and (t1, y1, slope r1) reaches ``target`` (or peaks).
+
+    A cheap first guess for Newton: the elevation and its rate are known at the
+    scan samples, and the cubic Hermite curve through them lands within seconds
+    of the true crossing or culmination.
+    """
+    span = t1 - t0
+    s = np.linspace(0.0, 1.0, samples)[None, :]
+    m0, m1 = (r0 * span)[:, None], (r1 * span)[:, None]
+    y0, y1 = y0[:, None], y1[:, None]
+    if peak:   # the derivative of the cubic
+        values = (6 * s**2 - 6 * s) * (y0 - y1) + (3 * s**2 - 4 * s + 1) * m0 + (3 * s**2 - 2 * s) * m1
+    else:
+        values = ((2 * s**3 - 3 * s**2 + 1) * y0 + (s**3 - 2 * s**2 + s) * m0 + (3 * s**2 - 2 * s**3) * y1
+                  + (s**3 - s**2) * m1 - np.reshape(target, (-1, 1)))
+    changed = np.signbit(values) != np.signbit(values[:, :1])
+    first = np.argmax(changed, axis=1)
+    rows = np.arange(values.shape[0])
+    found = changed[rows, first]
+    before, after = values[rows, np.maximum(first - 1, 0)], values[rows, first]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        fraction = np.where(after != before, before / (before - after), 0.0)
+    where = (np.maximum(first - 1, 0) + np.clip(fraction, 0.0, 1.0)) / (samples - 1)
+    return t0 + np.where(found, where, 0.5) * span
+
+
+def _cubic_value(t0: np.ndarray, t1: np.ndarray, y0: np.ndarray, y1: np.ndarray, r0: np.ndarray, r1: np.ndarray,
+                 at: np.ndarray) -> np.ndarray:
+    """The cubic Hermite curve through (t0, y0, slope r0) and (t1, y1, slope r1), at times ``at``."""
+    span = t1 - t0
+    s = (at - t0) / span
+    return ((2 * s**3 - 3 * s**2 + 1) * y0 + (s**3 - 2 * s**2 + s) * r0 * span + (3 * s**2 - 2 * s**3) * y1
+            + (s**3 - s**2) * r1 * span)
+
+
+def _solve(f: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]], a: np.ndarray, b: np.ndarray,
+           fa: np.ndarray, fb: np.ndarray, tolerance: float, guess: np.ndarray | None = None) -> np.ndarray:
+    """Roots of f in each bracket [a, b] (f(a), f(b) of opposite signs), all at once.
+
+    Newton's method from the secant guess, kept inside the bracket (a step that
+    would leave it bisects instead), so it converges in two or three steps on
+    smooth curves and can never wander off. ``f(times, rows)`` gives the
+    function and its derivative for the bracket rows named.
+    """
+    a, b, fa, fb = (np.array(x, dtype=float) for x in (a, b, fa, fb))
+    span = fb - fa
+    t = np.where(span != 0, a - fa * (b - a) / np.where(span == 0, 1.0, span), (a + b) / 2)
+    if guess is not None:
+        t = np.where((guess >= np.minimum(a, b)) & (guess <= np.maximum(a, b)), guess, t)
+    rows = np.arange(a.size)
+    last_step = np.abs(b - a)
+    active = np.abs(b - a) > tolerance
+    for _ in range(MAX_ITERATIONS):
+        if not active.any():
+            break
+        r = rows[active]
+        value, slope = f(t[r], r)
+        like_a = np.sign(value) == np.sign(fa[r])
+        a[r], fa[r] = np.where(like_a, t[r], a[r]), np.where(like_a, value, fa[r])
+        b[r], fb[r] = np.where(like_a, b[r], t[r]), np.where(like_a, fb[r], value)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            newton = t[r] - value / slope
+        converged = np.isfinite(newton) & (np.abs(newton - t[r]) <= tolerance)
+        inside = np.isfinite(newton) & (newton > np.minimum(a[r], b[r])) & (newton < np.maximum(a[r], b[r]))
+        # Newton must also at least halve the step it took before, or bisection is surer
+        useful = inside & (np.abs(newton - t[r]) < last_step[r] / 2)
+        following = np.where(useful | converged, newton, (a[r] + b[r]) / 2)
+        last_step[r] = np.abs(following - t[r])
+        t[r] = following
+        active[r] = ~converged & (value != 0) & (np.abs(b[r] - a[r]) > tolerance)
+    return t
+
+
+def _add_tracks(orbit: Orbit, sites: Sites, site_index: np.ndarray, passes: list[Pass], step: float,
+                min_elevation: float) -> None:
+    """The polar track every `step` seconds from AOS to LOS, both ends included (interpolated states)."""
+    if not passes:
+        return
+    aos = np.array([p.aos for p in passes])
+    los = np.array([p.los for p in passes])
+    inner = np.floor((los - aos) / step - 1e-9).astype(int) + 1        # samples aos, aos+step, ... < los
+    counts = inner + 1
+    owner = np.repeat(np.arange(len(passes)), counts)
+    position = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    times = np.where(position < inner[owner], aos[owner] + position * step, los[owner])
+    fixed, _, ok = orbit.interpolate(times)
+    elevation, _, _, azimuth = sites.pairs(fixed, None, ok, site_index[owner], azimuth=True)
+    first, final = position == 0, position == inner[owner]
+    elevation[first | final] = min_elevation          # the ends are the exact crossings of the mask
+    azimuth[first] = np.array([p.aos_azimuth for p in passes])
+    azimuth[final] = np.array([p.los_azimuth for p in passes])
+    stops = np.cumsum(counts)
+    for p, begin, stop in zip(passes, (stops - counts).tolist(), stops.tolist()):
+        p.track_times, p.track_azimuth, p.track_elevation = times[begin:stop], azimuth[begin:stop], elevation[begin:stop]
