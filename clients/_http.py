@@ -89,6 +89,19 @@ class ApiError(Exception):
         return text + (f" ({self.note})" if self.note else "")
 
 
+def json_object(resp: requests.Response) -> dict[str, Any]:
+    """The response body as a JSON object, or ApiError if it is anything else."""
+    try:
+        body = resp.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        method = resp.request.method if resp.request is not None else "?"
+        raise ApiError(resp.status_code, resp.text[:200], method or "?", resp.url,
+                       "expected a JSON object")
+    return body
+
+
 @dataclass(frozen=True, repr=False)
 class Token:
     """A credential plus, when known, a deadline on the monotonic clock."""

@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 
 from tqdm import tqdm
 
-from ._http import ApiError, ApiSession, Token, TokenAuth, settings_from
+from ._http import ApiError, ApiSession, Token, TokenAuth, json_object, settings_from
 
 DEFAULT_BASE_URL = "https://ods.nrao.edu"
 DEFAULT_ENV_FILE = ".ods.env"
@@ -53,25 +53,13 @@ class OdsTokenAuth(TokenAuth):
         form = {"grant_type": "client_credentials", "client_id": self.client_id,
                 "client_secret": self._secret}
         resp = session.request("POST", "/token/", data=form, authenticate=False)
-        value = _json_body(resp).get("token")
+        value = json_object(resp).get("token")
         if not isinstance(value, str) or not value:
             raise ApiError(resp.status_code, None, "POST", resp.url, "no token in the response")
         return Token.expiring(value, self.lifetime, session.monotonic())
 
     def __repr__(self) -> str:
         return f"OdsTokenAuth(client_id={self.client_id!r}, client_secret=<redacted>)"
-
-
-def _json_body(resp: Any) -> dict[str, Any]:
-    """The response body as a JSON object, or ApiError if it is anything else."""
-    try:
-        body = resp.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
-        raise ApiError(resp.status_code, resp.text[:200], resp.request.method, resp.url,
-                       "expected a JSON object")
-    return body
 
 
 def _read_limited(path: str | Path, limit: int, *, inclusive: bool, what: str) -> bytes:
@@ -140,7 +128,7 @@ class OdsClient:
     def get_ods_data(self) -> list[dict[str, Any]]:
         """All current ODS records (the endpoint is not paginated)."""
         resp = self.session.request("GET", "/ods_data/")
-        records = _json_body(resp).get("ods_data")
+        records = json_object(resp).get("ods_data")
         if not isinstance(records, list):
             raise ApiError(resp.status_code, None, "GET", resp.url, "no ods_data list")
         return records
@@ -150,7 +138,7 @@ class OdsClient:
         content = _read_limited(path, TLE_LIMIT, inclusive=False, what="a TLE file")
         files = {"tle_file": (Path(path).name, content, "text/plain")}
         resp = self.session.request("POST", "/tle_data", files=files, expected=(201,))
-        return _json_body(resp)
+        return json_object(resp)
 
     def upload_avoidance_log(self, path: str | Path) -> dict[str, Any]:
         """Upload one avoidance-log CSV. Its file name is sent as is, because
@@ -160,7 +148,7 @@ class OdsClient:
     def _send_log(self, name: str, content: bytes) -> dict[str, Any]:
         files = {"file": (name, content, "text/csv")}
         resp = self.session.request("POST", "/sat_avoidance_logs", files=files)
-        return _json_body(resp)
+        return json_object(resp)
 
     def upload_logs(self, directory: str | Path) -> list[tuple[str, dict[str, Any]]]:
         """Upload every ``*.csv`` of a directory in name order, pacing uploads.

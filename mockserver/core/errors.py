@@ -88,6 +88,11 @@ _NAMED_PARAM = re.compile(r"^(?P<msg>.*) for (?P<where>query|header|path|formdat
 _WHERE = {"query": "query", "header": "header", "path": "path", "formdata": "body", "cookie": "cookie"}
 
 
+def _indexed(path: str) -> str:
+    """Connexion's dotted path with list positions written as indexes: slots.0.start -> slots[0].start."""
+    return re.sub(r"\.(\d+)(?=\.|$)", r"[\1]", path)
+
+
 def from_validation_message(detail: str) -> ApiError:
     """Turn a contract validator's message into an ApiError naming the field.
 
@@ -99,14 +104,16 @@ def from_validation_message(detail: str) -> ApiError:
     if match := _MISSING_PARAM.search(text):
         return missing(match["name"], _WHERE[match["where"]])
     if match := _REQUIRED.search(text):
-        return missing(match["name"])
+        # in a nested object Connexion adds " - 'parent.path'" after the message
+        parent = re.search(r" - '(?P<path>[^']+)'$", text.split("\n", 1)[0])
+        return missing(f"{_indexed(parent['path'])}.{match['name']}" if parent else match["name"])
     first = text.split("\n", 1)[0]
     name = None
     if param := _NAMED_PARAM.match(first):
         return invalid(param["name"], param["msg"], location=_WHERE[param["where"]])
     if at := re.search(r"^(?P<msg>.*) - '(?P<name>[^']+)'$", first):
         # Connexion's JSON body messages end with " - 'dotted.path'" naming the field
-        first, name = at["msg"], at["name"]
+        first, name = at["msg"], _indexed(at["name"])
     elif prop := re.search(r"\['properties'\]\['([^']+)'\]", text):
         name = prop.group(1)
     elif prop := re.search(r"for (?:query|header|path|formdata) parameter '([^']+)'", text):
