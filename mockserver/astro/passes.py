@@ -122,7 +122,7 @@ class Orbit:
 
     def __init__(self, satrec: Satrec) -> None:
         self.satrec = satrec
-        self._lattice: tuple[float, np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+        self._lattice: tuple[float, int, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
     def period_s(self) -> float:
@@ -135,25 +135,36 @@ class Orbit:
         return to_earth_fixed(times, position, velocity, errors == 0)
 
     def use_lattice(self, spacing: float, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Propagate the (sorted, unique) lattice nodes n, at n * spacing; returns their states."""
-        states = self.exact(nodes * spacing)
-        self._lattice = (spacing, nodes, *states)
-        return states
+        """Propagate the (sorted, unique) lattice nodes n, at n * spacing; returns their states.
+
+        Each interval between two consecutive nodes gets its cubic's coefficients once,
+        so that interpolating is a table lookup and Horner's rule.
+        """
+        fixed, moving, ok = self.exact(nodes * spacing)
+        p0, p1 = fixed[:-1], fixed[1:]
+        m0, m1 = moving[:-1] * spacing, moving[1:] * spacing
+        coefficients = np.stack([p0, m0, 3 * (p1 - p0) - 2 * m0 - m1, 2 * (p0 - p1) + m0 + m1], axis=1)
+        usable = ok[:-1] & ok[1:] & (np.diff(nodes) == 1)
+        first = int(nodes[0])
+        slot = np.full(int(nodes[-1]) - first + 1, -1, dtype=np.int64)   # node number -> its interval
+        slot[nodes[:-1] - first] = np.arange(nodes.size - 1)
+        self._lattice = (spacing, first, slot, coefficients, usable)
+        return fixed, moving, ok
 
     def interpolate(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Earth-fixed states between lattice nodes (both neighbours of every time must be nodes)."""
         assert self._lattice is not None, "use_lattice() before interpolating"
-        h, nodes, fixed, moving, ok = self._lattice
-        times = np.asarray(times, dtype=float)
-        k = np.floor(times / h)
-        i = np.clip(np.searchsorted(nodes, k), 0, nodes.size - 2)
-        s = (times / h - nodes[i])[:, None]
-        s2, s3 = s * s, s * s * s
-        p0, p1, v0, v1 = fixed[i], fixed[i + 1], moving[i] * h, moving[i + 1] * h
-        position = (2 * s3 - 3 * s2 + 1) * p0 + (s3 - 2 * s2 + s) * v0 + (3 * s2 - 2 * s3) * p1 + (s3 - s2) * v1
-        velocity = ((6 * s2 - 6 * s) * p0 + (3 * s2 - 4 * s + 1) * v0 + (6 * s - 6 * s2) * p1
-                    + (3 * s2 - 2 * s) * v1) / h
-        return position, velocity, ok[i] & ok[i + 1] & (nodes[i + 1] == nodes[i] + 1)
+        h, first, slot, coefficients, usable = self._lattice
+        offset = np.asarray(times, dtype=float) / h - first
+        k = np.clip(np.floor(offset).astype(np.int64), 0, slot.size - 1)
+        interval = slot[k]
+        found = interval >= 0
+        interval = np.where(found, interval, 0)
+        s = (offset - k)[:, None]
+        a, b, c, d = np.moveaxis(coefficients[interval], 1, 0)
+        position = a + s * (b + s * (c + s * d))
+        velocity = (b + s * (2 * c + 3 * s * d)) / h
+        return position, velocity, found & usable[interval]
 
 
 class Sites:
@@ -172,6 +183,7 @@ class Sites:
         self.east = np.stack([-so, co, np.zeros_like(so)], axis=-1)
         self.north = np.stack([-sl * co, -sl * so, cl], axis=-1)
         self.up = np.stack([cl * co, cl * so, sl], axis=-1)
+        self.frames = np.stack([self.ecef, self.up, self.east, self.north], axis=1)
 
     def grid(self, fixed: np.ndarray, moving: np.ndarray, ok: np.ndarray
              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -194,19 +206,19 @@ class Sites:
     def pairs(self, fixed: np.ndarray, moving: np.ndarray | None, ok: np.ndarray, which: np.ndarray,
               azimuth: bool = False) -> tuple[np.ndarray, ...]:
         """Elevation, rate (when velocities are given), range and optionally azimuth per (time, station) row."""
-        delta = fixed - self.ecef[which]
-        up_vector = self.up[which]
-        up = np.einsum("ij,ij->i", delta, up_vector)
+        frame = self.frames[which]                       # (rows, 4, 3): position, up, east, north
+        delta = fixed - frame[:, 0]
+        up = np.einsum("ij,ij->i", delta, frame[:, 1])
         distance = np.sqrt(np.einsum("ij,ij->i", delta, delta))
         if moving is not None:
-            up_rate = np.einsum("ij,ij->i", moving, up_vector)
+            up_rate = np.einsum("ij,ij->i", moving, frame[:, 1])
             elevation, rate = _elevation_rate(up, up_rate, distance, np.einsum("ij,ij->i", delta, moving) / distance)
         else:
             elevation, rate = np.degrees(np.arcsin(np.clip(up / distance, -1.0, 1.0))), np.zeros_like(up)
         result = [np.where(ok, elevation, -90.0), np.where(ok, rate, 0.0), distance]
         if azimuth:
-            east = np.einsum("ij,ij->i", delta, self.east[which])
-            north = np.einsum("ij,ij->i", delta, self.north[which])
+            east = np.einsum("ij,ij->i", delta, frame[:, 2])
+            north = np.einsum("ij,ij->i", delta, frame[:, 3])
             result.append(np.mod(np.degrees(np.arctan2(east, north)), 360.0))
         return tuple(result)
 
@@ -301,10 +313,10 @@ def find_passes(satrec: Satrec, sites: Sequence[GroundSite], start: float, end: 
     left = np.where(row_rate[top] > 0, top, np.maximum(top - 1, seg_start))
     right = np.minimum(left + 1, seg_end)
     pair = (row_time[left], row_time[right], row_el[left], row_el[right], row_rate[left], row_rate[right])
-    culmination = _solve(_rate_and_slope(orbit.exact, geo, site), row_time[left], row_time[right],
+    culmination = _solve(_rate_and_slope(orbit.interpolate, geo, site), row_time[left], row_time[right],
                          row_rate[left], row_rate[right], CULMINATION_TOLERANCE_S,
                          guess=_cubic_root(*pair, 0.0, peak=True))
-    peak_elevation, _, peak_range = look_at(orbit.exact, geo, culmination, site)
+    peak_elevation, _, peak_range = look_at(orbit.interpolate, geo, culmination, site)
     keep = np.nonzero(peak_elevation >= min_elevation)[0]
     if keep.size == 0:
         return []
@@ -338,7 +350,7 @@ def find_passes(satrec: Satrec, sites: Sequence[GroundSite], start: float, end: 
     t0, t1, y0, y1, r0, r1, target = (np.concatenate(part) for part in zip(*brackets))
     crossing = _cubic_root(t0, t1, y0, y1, r0, r1, target)
     which = np.tile(site[keep], 4)
-    value, slope, _, azimuth = look_at(orbit.exact, geo, crossing, which, azimuth=True)
+    value, slope, _, azimuth = look_at(orbit.interpolate, geo, crossing, which, azimuth=True)
     with np.errstate(divide="ignore", invalid="ignore"):
         correction = (value - target) / slope
     crossing -= np.clip(np.where(np.isfinite(correction), correction, 0.0), -1.0, 1.0)
