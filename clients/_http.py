@@ -7,6 +7,7 @@ import io
 import json
 import logging
 import os
+import sys
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -346,3 +347,16 @@ def settings_from(env_prefix: str, *, args: Mapping[str, Any] | None,
         else:
             merged[name] = None
     return merged
+
+
+def run_command(work: Callable[[], int]) -> int:
+    """Run a client command: 1 for an error the service answered, 2 for a usage, configuration or
+    file problem (the reason on stderr either way), else what ``work`` returns."""
+    try:
+        return work()
+    except ApiError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (ValueError, OSError) as exc:  # ConfigError, an unreadable, malformed or oversize file
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

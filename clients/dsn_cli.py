@@ -9,10 +9,11 @@ import argparse
 import json
 import math
 import sys
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
-from ._http import ApiError
+from ._http import run_command
 from .dsn import DEFAULT_BASE_URL, DEFAULT_ENV_FILE, ConfigError, DsnClient
 
 Rows = list[Sequence[Any]]
@@ -25,7 +26,10 @@ def table(headers: Sequence[str], rows: Rows) -> str:
         return "(none)"
     cells = [[("" if c is None else str(c)) for c in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) for i, h in enumerate(headers)]
-    line = lambda parts: "  ".join(p.ljust(w) for p, w in zip(parts, widths)).rstrip()  # noqa: E731
+
+    def line(parts: Sequence[str]) -> str:
+        return "  ".join(p.ljust(w) for p, w in zip(parts, widths)).rstrip()
+
     return "\n".join([line(headers), line(["-" * w for w in widths]), *(line(r) for r in cells)])
 
 
@@ -35,7 +39,7 @@ def when(stamp: str | None) -> str:
 
 
 def duration(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     return f"{minutes}m{secs:02d}s"
 
 
@@ -50,7 +54,7 @@ def read_tle(path: str) -> dict[str, str]:
     if len(lines) == 2:
         return {"line1": lines[0], "line2": lines[1]}
     if len(lines) == 3:
-        name = lines[0][2:] if lines[0].startswith("0 ") else lines[0]
+        name = lines[0].removeprefix("0 ")
         return {"name": name.strip(), "line1": lines[1], "line2": lines[2]}
     raise ConfigError(f"{path}: expected a 3-line element set (name, line 1, line 2), found {len(lines)} lines")
 
@@ -82,7 +86,9 @@ def passes(client: DsnClient, ns: argparse.Namespace) -> tuple[Any, str]:
 
 def plot_pass(result: dict[str, Any], pass_: dict[str, Any], out: str) -> None:
     """Sky track of one pass: azimuth clockwise from north, elevation 90 at the centre."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg  # lazy: only --plot needs it
+    # Imported here, not at the top: only --plot needs matplotlib. The Agg canvas is
+    # attached explicitly, so no GUI backend and no pyplot global state are involved.
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     track = pass_["polar_track"]
@@ -300,17 +306,13 @@ def main(argv: list[str] | None = None) -> int:
     ns = parser().parse_args(argv)
     # The shared options may stand before or after the subcommand; unset ones are absent.
     settings = {"base_url": getattr(ns, "base_url", None), "api_token": getattr(ns, "token", None)}
-    try:
+
+    def work() -> int:
         client = DsnClient.from_settings(settings, env_file=getattr(ns, "env_file", DEFAULT_ENV_FILE))
         result, text = COMMANDS[ns.command](client, ns)
-    except ApiError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except (ValueError, OSError) as exc:  # ConfigError, unreadable or malformed file
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(result, indent=2) if getattr(ns, "json", False) else text)
-    return 0
+        print(json.dumps(result, indent=2) if getattr(ns, "json", False) else text)
+        return 0
+    return run_command(work)
 
 
 if __name__ == "__main__":

@@ -21,7 +21,7 @@ from typing import Any, Callable, Mapping
 
 from tqdm import tqdm
 
-from ._http import ApiError, ApiSession, Token, TokenAuth, json_object, settings_from
+from ._http import ApiError, ApiSession, Token, TokenAuth, json_object, run_command, settings_from
 
 DEFAULT_BASE_URL = "https://ods.nrao.edu"
 DEFAULT_ENV_FILE = ".ods.env"
@@ -227,16 +227,12 @@ def _run(ns: argparse.Namespace) -> tuple[Any, bool]:
 def main(argv: list[str] | None = None) -> int:
     """Exit status: 0 success, 1 service error, 2 usage or configuration error."""
     ns = _parser().parse_args(argv)
-    try:
+
+    def work() -> int:
         result, ok = _run(ns)
-    except ApiError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except (ValueError, OSError) as exc:  # ConfigError, oversize or unreadable file
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    print(json.dumps(result, indent=2))
-    return 0 if ok else 1
+        print(json.dumps(result, indent=2))
+        return 0 if ok else 1
+    return run_command(work)
 
 
 if __name__ == "__main__":

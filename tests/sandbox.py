@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import warnings
 
+import requests
+
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
@@ -26,3 +28,26 @@ class Mock:
 
     def advance(self, seconds: float) -> dict:
         return self.http.post("/__skymock/clock", json={"advance": seconds}).json()
+
+
+
+class Control:
+    """The control API of a live mock (a LiveServer), over HTTP as a user's test would use it."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+    def call(self, method: str, path: str, **kwargs):
+        answer = requests.request(method, f"{self.root}/__skymock{path}", timeout=5, **kwargs)
+        answer.raise_for_status()
+        return answer.json()
+
+    def journal(self, path: str | None = None) -> list[dict]:
+        entries = self.call("GET", "/journal")["entries"]
+        return [e for e in entries if path is None or e["path"] == path]
+
+    def advance(self, seconds: float) -> None:
+        self.call("POST", "/clock", json={"advance": seconds})
+
+    def tokens(self) -> list[str]:
+        return [c["token"] for c in self.call("GET", "/credentials")["credentials"]]

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
 
 import pytest
-import requests
+from sandbox import Control
 import yaml
 
 from clients._http import ApiError
@@ -22,25 +22,6 @@ SLOT = ("2026-05-06T10:00:00Z", "2026-05-06T10:10:00Z", "1")
 ISS = 25544
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SPEC = Path(__file__).resolve().parents[2] / "specs" / "dsn-orbapi.yaml"
-
-
-class Control:
-    def __init__(self, root: str) -> None:
-        self.root = root
-
-    def call(self, method: str, path: str, **kwargs):
-        answer = requests.request(method, f"{self.root}/__skymock{path}", timeout=5, **kwargs)
-        answer.raise_for_status()
-        return answer.json()
-
-    def tokens(self) -> list[str]:
-        return [c["token"] for c in self.call("GET", "/credentials")["credentials"]]
-
-    def journal(self, path: str) -> list[dict]:
-        return [e for e in self.call("GET", "/journal")["entries"] if e["path"] == path]
-
-    def advance(self, seconds: float) -> None:
-        self.call("POST", "/clock", json={"advance": seconds})
 
 
 @pytest.fixture(scope="module")
@@ -395,7 +376,7 @@ def test_usage_errors_exit_2(run):
 
 
 def test_time_arguments_accept_datetimes(client):
-    start = datetime(2026, 5, 5, 18, tzinfo=timezone.utc)
+    start = datetime(2026, 5, 5, 18, tzinfo=UTC)
     result = client.search_passes(ISS, start=start, end=datetime(2026, 5, 6), ground_station_ids=["3886"])
     assert result["start"] == "2026-05-05T18:00:00.000Z" and result["end"] == "2026-05-06T00:00:00.000Z"
     assert all(p["aos"] >= result["start"] for p in result["passes"])

@@ -4,7 +4,7 @@ optional). Read-only calls only: reference data and a pass search."""
 from __future__ import annotations
 
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 import requests

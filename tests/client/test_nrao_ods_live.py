@@ -8,26 +8,11 @@ import sys
 
 import pytest
 import requests
+from sandbox import Control
 
 from clients._http import ApiError
 from clients.nrao_ods import OdsClient
 from odsdata import HEADER, TLE_TEXT, log_rows
-
-
-class Control:
-    def __init__(self, root: str) -> None:
-        self.root = root
-
-    def call(self, method: str, path: str, **kwargs):
-        answer = requests.request(method, f"{self.root}/__skymock{path}", timeout=5, **kwargs)
-        answer.raise_for_status()
-        return answer.json()
-
-    def journal(self) -> list[dict]:
-        return self.call("GET", "/journal")["entries"]
-
-    def advance(self, seconds: float) -> None:
-        self.call("POST", "/clock", json={"advance": seconds})
 
 
 @pytest.fixture

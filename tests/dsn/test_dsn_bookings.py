@@ -187,3 +187,7 @@ def test_station_status_reports_its_heartbeat_and_queue(dsn):
     assert later["lastSeenAgeMs"] == offline["lastSeenAgeMs"] + 3_600_000
     dsn.book(start="2026-05-05T13:30:00Z", end="2026-05-05T13:40:00Z", gs_id="4567")
     assert dsn.get("/gs/id/4567/status", owner=None).json()["queueDepth"] == 1
+    never = dsn.get("/gs/id/7001/status", owner=None).json()
+    assert (never["online"], never["lastSeenAt"], never["lastSeenAgeMs"]) == (False, None, None)
+    dsn.clock(set="2026-05-03T00:00:00Z")                    # before the station fell silent
+    assert dsn.get("/gs/id/6202/status", owner=None).json()["lastSeenAgeMs"] >= 0

@@ -54,7 +54,7 @@ class Station:
     longitude: float | None
     altitude: float | None
     min_horizon: float | None
-    heartbeat_s: float
+    heartbeat_s: float | None       # None: the station has never polled the broker
     offline_hours: float | None
     transmitters: tuple[str, ...] = ()
 
@@ -126,10 +126,13 @@ class Catalog:
         needle = text.casefold()
         return [s for s in self.stations if needle in s.description.casefold()]
 
-    def heartbeat(self, station: Station, now: datetime) -> tuple[datetime, bool]:
-        """When the station last polled the broker, and whether that makes it online."""
+    def heartbeat(self, station: Station, now: datetime) -> tuple[datetime | None, bool]:
+        """When the station last polled the broker (None: never), and whether that makes it online."""
+        if station.heartbeat_s is None:
+            return None, False
         if station.offline_hours is not None:
-            last = self.started - timedelta(hours=station.offline_hours)
+            # silent since some hours before the sandbox started (never later than the clock's now)
+            last = min(self.started - timedelta(hours=station.offline_hours), now)
         else:
             period = station.heartbeat_s
             phase = int(hashlib.sha256(f"{self.seed}:{station.id}".encode()).hexdigest(), 16) % 1000 / 1000 * period

@@ -400,5 +400,6 @@ class DsnModel:
         queued = sum(1 for b in self.bookings.values() if b["cancelledAt"] is None
                      for s in b["slots"] if s["gsId"] == station.id and now <= parse_instant(s["start"]) <= soon)
         return {"groundStation": {"id": station.id, "description": station.description}, "host": station.id,
-                "online": online, "status": "online" if online else "offline", "lastSeenAt": iso_ms(last),
-                "lastSeenAgeMs": int(round((now - last).total_seconds() * 1000)), "queueDepth": queued}
+                "online": online, "status": "online" if online else "offline",
+                "lastSeenAt": iso_ms(last) if last else None,
+                "lastSeenAgeMs": round((now - last).total_seconds() * 1000) if last else None, "queueDepth": queued}
