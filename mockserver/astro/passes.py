@@ -7,12 +7,21 @@ east/north/up frame on the WGS84 ellipsoid gives azimuth, elevation, range and
 the rate of change of elevation. UT1 is taken as UTC and polar motion is
 ignored: together they move a pass by well under a second.
 
-The search is vectorised over time and stations. The window is scanned at a
-twentieth of an orbit (as skyfield does), which cannot step over a pass; every
-culmination is then solved from the sign change of the elevation rate, and
-every threshold crossing from the elevation itself, all candidates at once, to
-a millisecond. So AOS/LOS and rise/set are exact to well under a second
-whatever step the caller asks for; that step only samples the polar track.
+The search is vectorised over time and stations:
+
+1. sgp4 scans the window at a twentieth of an orbit (as skyfield does), which
+   cannot step over a pass, for every station at once;
+2. where the elevation stops rising near enough to a station, a culmination
+   is expected; sgp4 then runs once more on a one-minute lattice covering
+   those candidates (stations that see the satellite together share nodes);
+3. culminations (Newton on the elevation rate), AOS/LOS and rise/set (the
+   cubic through the lattice nodes, then a Newton step) and the polar track
+   are all evaluated on the lattice's Hermite cubic, which stays within a
+   metre of sgp4's own positions.
+
+So AOS/LOS and rise/set land within milliseconds of the true crossings (a
+fraction of a second from skyfield's, whose Earth model is finer) whatever
+step the caller asks for; the step only samples the polar track.
 """
 from __future__ import annotations
 
@@ -33,8 +42,7 @@ WGS84_E2 = WGS84_F * (2 - WGS84_F)
 WGS72_RADIUS_KM = 6378.135           # the unit sgp4 gives altitudes in
 POLAR_RADIUS_KM = 6356.752
 SCAN_FRACTION = 0.05                 # of an orbit, between scan samples
-TOLERANCE_S = 1e-3                   # crossings (AOS/LOS, rise/set)
-CULMINATION_TOLERANCE_S = 0.5                # a Newton step this small leaves milliseconds of error
+CULMINATION_TOLERANCE_S = 0.5        # a Newton step this small leaves milliseconds of error
 CUBIC_MARGIN_DEG = 5.0               # how far under the mask a cubic estimate of a culmination may be
 MAX_ITERATIONS = 60
 LATTICE_S = 60.0                     # seconds between the nodes passes are interpolated from
