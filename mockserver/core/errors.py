@@ -103,11 +103,11 @@ def from_validation_message(detail: str) -> ApiError:
     text = (detail or "request does not match the contract").strip()
     if match := _MISSING_PARAM.search(text):
         return missing(match["name"], _WHERE[match["where"]])
+    first = text.split("\n", 1)[0]
     if match := _REQUIRED.search(text):
         # in a nested object Connexion adds " - 'parent.path'" after the message
-        parent = re.search(r" - '(?P<path>[^']+)'$", text.split("\n", 1)[0])
+        parent = re.search(r" - '(?P<path>[^']+)'$", first)
         return missing(f"{_indexed(parent['path'])}.{match['name']}" if parent else match["name"])
-    first = text.split("\n", 1)[0]
     name = None
     if param := _NAMED_PARAM.match(first):
         return invalid(param["name"], param["msg"], location=_WHERE[param["where"]])
@@ -115,8 +115,6 @@ def from_validation_message(detail: str) -> ApiError:
         # Connexion's JSON body messages end with " - 'dotted.path'" naming the field
         first, name = at["msg"], _indexed(at["name"])
     elif prop := re.search(r"\['properties'\]\['([^']+)'\]", text):
-        name = prop.group(1)
-    elif prop := re.search(r"for (?:query|header|path|formdata) parameter '([^']+)'", text):
         name = prop.group(1)
     elif prop := re.search(r"Extra \w+ parameter\(s\) (\S+)", text):
         name = prop.group(1)

@@ -102,7 +102,8 @@ class DsnModel:
         stations = self._search_stations(body.get("groundStationIds"))
         mask = float(body.get("minElevationDeg", 10))
         step = int(body.get("stepSeconds", 60))
-        found = find_passes(element_set.satrec(), [s.site() for s in stations], start.timestamp(),
+        satrec = element_set.satrec()
+        found = find_passes(satrec, [s.site() for s in stations], start.timestamp(),
                             end.timestamp(), mask, step)
         passes = []
         for p in found:
@@ -114,7 +115,7 @@ class DsnModel:
                            "los_azimuth": round(p.los_azimuth, 2), "max_elevation": round(p.max_elevation, 2),
                            "max_elevation_time": times[4], "slant_range_km": round(p.slant_range_km, 1),
                            "duration_seconds": round(p.los - p.aos, 1), "polar_track": track})
-        return {"satellite": {"noradId": element_set.satrec().satnum, "name": name,
+        return {"satellite": {"noradId": satrec.satnum, "name": name,
                               "tle": {"name": name, "line1": element_set.line1, "line2": element_set.line2}},
                 "groundStations": [s.as_json() for s in stations], "passes": passes, "total": len(passes),
                 "start": iso_ms(start), "end": iso_ms(end), "minElevationDeg": mask, "stepSeconds": step,
@@ -132,10 +133,10 @@ class DsnModel:
                 element_set = parse_element_set(name or "", tle["line1"], tle["line2"])
             except TLEError as exc:
                 raise invalid("tle", str(exc)) from None
-            if norad_id is not None and element_set.satrec().satnum != norad_id:
-                raise invalid("noradId", f"{norad_id} does not match the TLE's catalog number "
-                                         f"{element_set.satrec().satnum}", norad_id)
-            return element_set, name or (self.catalog.satellite(element_set.satrec().satnum) or {}).get("name")
+            satnum = element_set.satrec().satnum
+            if norad_id is not None and satnum != norad_id:
+                raise invalid("noradId", f"{norad_id} does not match the TLE's catalog number {satnum}", norad_id)
+            return element_set, name or (self.catalog.satellite(satnum) or {}).get("name")
         satellite = self.catalog.satellite(norad_id)
         if satellite is None:
             raise invalid("noradId", f"satellite {norad_id} is not in the catalog; search with a tle instead", norad_id)
