@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from itertools import repeat
+from dataclasses import dataclass, field
 
 import numpy as np
 from sgp4.api import Satrec
@@ -58,11 +59,24 @@ class GroundSite:
     alt_m: float = 0.0
 
 
+@dataclass(frozen=True)
+class Tracks:
+    """The polar tracks of many passes end to end: times (Unix seconds), azimuths and elevations (deg)."""
+
+    times: np.ndarray
+    azimuth: np.ndarray
+    elevation: np.ndarray
+
+
+NO_TRACKS = Tracks(np.empty(0), np.empty(0), np.empty(0))
+
+
 @dataclass(slots=True)
 class Pass:
     """One pass of a satellite over one station; times are Unix seconds (UTC).
 
-    The polar track is three equal-length arrays: times, azimuths, elevations.
+    The polar track is three equal-length arrays (times, azimuths, elevations),
+    views of the search's shared ``tracks`` from ``begin`` to ``end``.
     """
 
     station_id: str
@@ -75,9 +89,21 @@ class Pass:
     max_elevation: float
     max_elevation_time: float
     slant_range_km: float
-    track_times: np.ndarray | None = None
-    track_azimuth: np.ndarray | None = None
-    track_elevation: np.ndarray | None = None
+    tracks: Tracks = field(default=NO_TRACKS, repr=False)
+    begin: int = 0
+    end: int = 0
+
+    @property
+    def track_times(self) -> np.ndarray:
+        return self.tracks.times[self.begin:self.end]
+
+    @property
+    def track_azimuth(self) -> np.ndarray:
+        return self.tracks.azimuth[self.begin:self.end]
+
+    @property
+    def track_elevation(self) -> np.ndarray:
+        return self.tracks.elevation[self.begin:self.end]
 
 
 def split_jd(times: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -149,9 +175,9 @@ class Orbit:
         so that interpolating is a table lookup and Horner's rule.
         """
         fixed, moving, ok = self.exact(nodes * spacing)
-        p0, p1 = fixed[:-1], fixed[1:]
-        m0, m1 = moving[:-1] * spacing, moving[1:] * spacing
-        coefficients = np.stack([p0, m0, 3 * (p1 - p0) - 2 * m0 - m1, 2 * (p0 - p1) + m0 + m1], axis=1)
+        p, m = fixed.T, moving.T * spacing                       # (3, nodes)
+        p0, p1, m0, m1 = p[:, :-1], p[:, 1:], m[:, :-1], m[:, 1:]
+        coefficients = np.concatenate([p0, m0, 3 * (p1 - p0) - 2 * m0 - m1, 2 * (p0 - p1) + m0 + m1])   # (12, intervals)
         usable = ok[:-1] & ok[1:] & (np.diff(nodes) == 1)
         first = int(nodes[0])
         slot = np.full(int(nodes[-1]) - first + 1, -1, dtype=np.int64)   # node number -> its interval
@@ -159,19 +185,33 @@ class Orbit:
         self._lattice = (spacing, first, slot, coefficients, usable)
         return fixed, moving, ok
 
-    def interpolate(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Earth-fixed states between lattice nodes (both neighbours of every time must be nodes)."""
+    def interpolate(self, times: np.ndarray, rates: bool = True) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """Earth-fixed states between lattice nodes (both neighbours of every time must be nodes).
+
+        Positions and velocities come as (3, times) columns; velocities only when ``rates``.
+        """
         assert self._lattice is not None, "use_lattice() before interpolating"
         h, first, slot, coefficients, usable = self._lattice
         offset = np.asarray(times, dtype=float) / h - first
         k = np.clip(np.floor(offset).astype(np.int64), 0, slot.size - 1)
         interval = slot[k]
         found = interval >= 0
-        interval = np.where(found, interval, 0)
-        s = (offset - k)[:, None]
-        a, b, c, d = np.moveaxis(coefficients[interval], 1, 0)
-        position = a + s * (b + s * (c + s * d))
-        velocity = (b + s * (2 * c + 3 * s * d)) / h
+        interval[~found] = 0
+        s = offset - k
+        a, b, c, d = np.take(coefficients, interval, axis=1).reshape(4, 3, -1)
+        position = d * s                     # Horner's rule in place: large temporaries cost more than the sums
+        position += c
+        position *= s
+        position += b
+        position *= s
+        position += a
+        velocity = None
+        if rates:
+            velocity = d * (3 * s)
+            velocity += 2 * c
+            velocity *= s
+            velocity += b
+            velocity /= h
         return position, velocity, found & usable[interval]
 
 
@@ -191,50 +231,110 @@ class Sites:
         self.east = np.stack([-so, co, np.zeros_like(so)], axis=-1)
         self.north = np.stack([-sl * co, -sl * so, cl], axis=-1)
         self.up = np.stack([cl * co, cl * so, sl], axis=-1)
-        self.frames = np.stack([self.ecef, self.up, self.east, self.north], axis=1)
+        # (4, 3, stations): position, up, east, north, as columns to gather per row
+        self.columns = np.ascontiguousarray(np.stack([self.ecef, self.up, self.east, self.north]).transpose(0, 2, 1))
 
-    def grid(self, fixed: np.ndarray, moving: np.ndarray, ok: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Elevation (deg), its rate (deg/s) and the cosine of the central angle, for every time x station.
+    def grid(self, fixed: np.ndarray, moving: np.ndarray, ok: np.ndarray) -> Grid:
+        """The geometry of every time x station, as matrix products (r.U - s.U and so on).
 
-        Written as matrix products (r.U - s.U and so on), so a fortnight of samples
-        for many stations costs a few BLAS calls.
+        A fortnight of samples for many stations costs a few BLAS calls. Times
+        without a valid state are put at the Earth's centre, at rest: under every
+        horizon and never rising.
         """
-        up = fixed @ self.up.T - np.sum(self.ecef * self.up, axis=1)            # (times, stations)
-        up_rate = moving @ self.up.T
-        distance_sq = (np.sum(fixed**2, axis=1)[:, None] - 2 * fixed @ self.ecef.T
-                       + np.sum(self.ecef**2, axis=1)[None, :])
-        distance = np.sqrt(distance_sq)
-        distance_rate = (np.sum(fixed * moving, axis=1)[:, None] - moving @ self.ecef.T) / distance
-        elevation, rate = _elevation_rate(up, up_rate, distance, distance_rate)
-        cos_central = (fixed / np.linalg.norm(fixed, axis=1, keepdims=True)) @ self.unit.T
-        return (np.where(ok[:, None], elevation, -90.0), np.where(ok[:, None], rate, 0.0),
-                np.where(ok[:, None], cos_central, -1.0))
+        fixed = np.where(ok[:, None], fixed, 0.0)
+        moving = np.where(ok[:, None], moving, 0.0)
+        up = fixed @ self.up.T
+        up -= np.sum(self.ecef * self.up, axis=1)
+        distance = fixed @ self.ecef.T
+        distance *= -2
+        distance += np.sum(fixed**2, axis=1)[:, None]
+        distance += np.sum(self.ecef**2, axis=1)
+        np.sqrt(distance, out=distance)
+        closing = moving @ self.ecef.T                       # distance x its rate = r.v - s.v
+        np.subtract(np.sum(fixed * moving, axis=1)[:, None], closing, out=closing)
+        return Grid(up, moving @ self.up.T, distance, closing)
 
-    def pairs(self, fixed: np.ndarray, moving: np.ndarray | None, ok: np.ndarray, which: np.ndarray,
+    def cos_central(self, fixed: np.ndarray, which: np.ndarray) -> np.ndarray:
+        """Cosine of the angle at the Earth's centre between each (n, 3) position and its station."""
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.einsum("ij,ij->i", fixed, self.unit[which]) / np.linalg.norm(fixed, axis=1)
+
+    def pairs(self, position: np.ndarray, velocity: np.ndarray | None, ok: np.ndarray, which: np.ndarray,
               azimuth: bool = False) -> tuple[np.ndarray, ...]:
-        """Elevation, rate (when velocities are given), range and optionally azimuth per (time, station) row."""
-        frame = self.frames[which]                       # (rows, 4, 3): position, up, east, north
-        delta = fixed - frame[:, 0]
-        up = np.einsum("ij,ij->i", delta, frame[:, 1])
-        distance = np.sqrt(np.einsum("ij,ij->i", delta, delta))
-        if moving is not None:
-            up_rate = np.einsum("ij,ij->i", moving, frame[:, 1])
-            elevation, rate = _elevation_rate(up, up_rate, distance, np.einsum("ij,ij->i", delta, moving) / distance)
+        """Elevation, rate (when velocities are given), range and optionally azimuth per (time, station) row.
+
+        ``position`` and ``velocity`` are (3, rows) Earth-fixed columns; ``which`` names each row's station.
+        The arithmetic is done in place: at tens of thousands of rows, fresh temporaries cost more than sums.
+        """
+        delta = self.columns[0][:, which]
+        np.subtract(position, delta, out=delta)
+        up = _dot(delta, self.columns[1][:, which])
+        distance = np.sqrt(_dot(delta, delta))
+        if velocity is not None:
+            closing = _dot(delta, velocity)
+            closing /= distance
+            elevation, rate = _elevation_rate(up, _dot(velocity, self.columns[1][:, which]), distance, closing)
+            rate[~ok] = 0.0
         else:
-            elevation, rate = np.degrees(np.arcsin(np.clip(up / distance, -1.0, 1.0))), np.zeros_like(up)
-        result = [np.where(ok, elevation, -90.0), np.where(ok, rate, 0.0), distance]
+            elevation = _degrees_asin(up / distance)
+            rate = np.zeros_like(up)
+        elevation[~ok] = -90.0
+        result = [elevation, rate, distance]
         if azimuth:
-            east = np.einsum("ij,ij->i", delta, frame[:, 2])
-            north = np.einsum("ij,ij->i", delta, frame[:, 3])
-            result.append(np.mod(np.degrees(np.arctan2(east, north)), 360.0))
+            bearing = np.arctan2(_dot(delta, self.columns[2][:, which]), _dot(delta, self.columns[3][:, which]))
+            np.degrees(bearing, out=bearing)
+            result.append(np.mod(bearing, 360.0, out=bearing))
         return tuple(result)
 
 
-def _elevation_rate(up, up_rate, distance, distance_rate) -> tuple[np.ndarray, np.ndarray]:
+def _dot(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Row-wise dot products of (3, n) columns."""
+    total = u[0] * v[0]
+    total += u[1] * v[1]
+    total += u[2] * v[2]
+    return total
+
+
+@dataclass(frozen=True)
+class Grid:
+    """Scan geometry per time x station: the up component of the line of sight, its rate,
+    the distance, and distance x distance rate. Angles are derived only where asked."""
+
+    up: np.ndarray
+    up_rate: np.ndarray
+    distance: np.ndarray
+    closing: np.ndarray
+
+    def rising(self) -> np.ndarray:
+        """Whether the elevation increases: the sign of d(up / distance)/dt."""
+        return self.up_rate * self.distance**2 > self.up * self.closing
+
+    def under(self, elevation_deg: float) -> np.ndarray:
+        return self.up < math.sin(math.radians(elevation_deg)) * self.distance
+
+    def elevation_rate(self, k: np.ndarray, site: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        distance = self.distance[k, site]
+        return _elevation_rate(self.up[k, site], self.up_rate[k, site], distance, self.closing[k, site] / distance)
+
+
+def _elevation_rate(up: np.ndarray, up_rate: np.ndarray, distance: np.ndarray, distance_rate: np.ndarray
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Elevation (deg) and its rate (deg/s) from the up component, the distance and their rates."""
     sine = np.clip(up / distance, -1.0, 1.0)
-    sine_rate = (up_rate * distance - up * distance_rate) / distance**2
-    return np.degrees(np.arcsin(sine)), np.degrees(sine_rate / np.maximum(np.sqrt(1 - sine**2), 1e-12))
+    rate = up_rate * distance
+    rate -= up * distance_rate
+    rate /= distance**2                                         # d(sine)/dt
+    cosine = 1 - sine**2
+    np.sqrt(cosine, out=cosine)
+    rate /= np.maximum(cosine, 1e-12, out=cosine)
+    return _degrees_asin(sine), np.degrees(rate, out=rate)
+
+
+def _degrees_asin(sine: np.ndarray) -> np.ndarray:
+    """arcsin in degrees, of an array it may overwrite."""
+    np.clip(sine, -1.0, 1.0, out=sine)
+    np.arcsin(sine, out=sine)
+    return np.degrees(sine, out=sine)
 
 
 def _visibility_radius(satrec: Satrec, mask_deg: float) -> float:
@@ -279,23 +379,25 @@ def find_passes(satrec: Satrec, sites: Sequence[GroundSite], start: float, end: 
     spacing = orbit.period_s * SCAN_FRACTION
     margin = min(max(orbit.period_s / 2, 1800.0), 43_200.0)
     times = start - margin + spacing * np.arange(math.ceil((end - start + 2 * margin) / spacing) + 1)
-    elevation, rate, cos_central = geo.grid(*orbit.exact(times))            # (times, stations)
+    fixed, moving, ok = orbit.exact(times)
+    scan = geo.grid(fixed, moving, ok)                                     # (times, stations)
 
     # 2. Culminations: the elevation stops rising between two samples. Keep those whose
     #    closest approach can reach the mask, and whose cubic estimate comes near it.
-    rising = rate > 0
+    rising = scan.rising()
     k, site = np.nonzero(rising[:-1] & ~rising[1:])
     reach = _visibility_radius(satrec, min_elevation) + _ground_track_rate(satrec) * spacing
-    near = np.maximum(cos_central[k, site], cos_central[k + 1, site]) >= math.cos(min(reach, math.pi))
+    near = np.fmax(geo.cos_central(fixed[k], site), geo.cos_central(fixed[k + 1], site)) >= math.cos(min(reach, math.pi))
     k, site = k[near], site[near]
-    ends = (times[k], times[k + 1], elevation[k, site], elevation[k + 1, site], rate[k, site], rate[k + 1, site])
+    (y0, r0), (y1, r1) = scan.elevation_rate(k, site), scan.elevation_rate(k + 1, site)
+    ends = (times[k], times[k + 1], y0, y1, r0, r1)
     guess = _cubic_root(*ends, 0.0, peak=True)
     near = ((_cubic_value(*ends, guess) >= min_elevation - CUBIC_MARGIN_DEG)
             | (np.maximum(ends[2], ends[3]) >= min_elevation))
     k, site, guess = k[near], site[near], guess[near]
 
     # 3. Each candidate's window runs between the scan samples under the horizon around it.
-    first, last, found = _under_around(times, elevation, guess, site, horizon)
+    first, last, found = _under_around(times, scan.under(horizon), guess, site)
     k, site, guess, first, last = k[found], site[found], guess[found], first[found], last[found]
     if k.size == 0:
         return []
@@ -308,15 +410,15 @@ def find_passes(satrec: Satrec, sites: Sequence[GroundSite], start: float, end: 
     owner = np.repeat(np.arange(k.size), counts)
     seg_start = np.cumsum(counts) - counts
     node = low[owner] + np.arange(counts.sum()) - seg_start[owner]
-    unique, position = np.unique(node, return_inverse=True)
+    unique, position = _unique_nodes(node)
     fixed, moving, ok = orbit.use_lattice(lattice, unique)
-    row_el, row_rate, _ = geo.pairs(fixed[position], moving[position], ok[position], site[owner])
+    row_el, row_rate = geo.grid(fixed, moving, ok).elevation_rate(position, site[owner])
     row_time = node * lattice
 
     # 5. The culmination: the highest node of each window and its neighbour across the turn,
     #    then Newton on sgp4 itself from the cubic through the two.
-    order = np.lexsort((-row_el, owner))
-    top = order[np.searchsorted(owner[order], np.arange(k.size))]
+    highest = np.nonzero(row_el == np.maximum.reduceat(row_el, seg_start)[owner])[0]
+    top = highest[np.searchsorted(owner[highest], np.arange(k.size))]    # the first highest node of each window
     seg_end = seg_start + counts - 1
     left = np.where(row_rate[top] > 0, top, np.maximum(top - 1, seg_start))
     right = np.minimum(left + 1, seg_end)
@@ -369,23 +471,35 @@ def find_passes(satrec: Satrec, sites: Sequence[GroundSite], start: float, end: 
     pass_site = site[keep]
     candidates = np.nonzero(valid & (aos >= start) & (aos <= end))[0]
     by_height = candidates[np.argsort(-peak_elevation[keep[candidates]], kind="stable")]
-    _, first = np.unique(np.stack([pass_site[by_height], np.round(aos[by_height], 2)]), axis=1, return_index=True)
+    key = pass_site[by_height].astype(np.int64) << 42 | np.round(aos[by_height] * 100).astype(np.int64)
+    _, first = np.unique(key, return_index=True)
     chosen = by_height[first]
     chosen = chosen[np.lexsort((pass_site[chosen], aos[chosen]))]
     ids = [sites[i].id for i in pass_site[chosen].tolist()]
-    columns = (rise, set_, aos, los, aos_azimuth, los_azimuth, peak_elevation[keep], culmination[keep],
-               peak_range[keep])
-    passes = [Pass(station, *values) for station, values in zip(ids, zip(*(c[chosen].tolist() for c in columns)))]
-    _add_tracks(orbit, geo, pass_site[chosen], passes, float(step), min_elevation)
-    return passes
+    tracks, stops = _tracks(orbit, geo, pass_site[chosen], aos[chosen], los[chosen], aos_azimuth[chosen],
+                            los_azimuth[chosen], float(step), min_elevation)
+    columns = [c[chosen].tolist() for c in (rise, set_, aos, los, aos_azimuth, los_azimuth, peak_elevation[keep],
+                                            culmination[keep], peak_range[keep])]
+    columns.append(repeat(tracks))
+    columns += [(stops[:-1]).tolist(), stops[1:].tolist()]
+    return list(map(Pass, ids, *columns))
 
 
-def _under_around(times: np.ndarray, elevation: np.ndarray, moment: np.ndarray, site: np.ndarray,
-                  threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The scan samples under ``threshold`` just before and just after each moment, and whether both exist."""
+def _unique_nodes(node: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """np.unique(node, return_inverse=True) for integers in a short range, without sorting."""
+    low = int(node.min())
+    seen = np.zeros(int(node.max()) - low + 1, dtype=bool)
+    seen[node - low] = True
+    rank = np.cumsum(seen) - 1
+    return np.nonzero(seen)[0] + low, rank[node - low]
+
+
+def _under_around(times: np.ndarray, under: np.ndarray, moment: np.ndarray, site: np.ndarray
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The scan samples under the horizon (``under``, times x stations) just before and just after
+    each moment, and whether both exist."""
     count = times.size
     index = np.arange(count)[:, None]
-    under = elevation < threshold
     at = np.searchsorted(times, moment)                   # first sample at or after the moment
     before = np.maximum.accumulate(np.where(under, index, -1), axis=0)[np.maximum(at - 1, 0), site]
     after = np.minimum.accumulate(np.where(under, index, count)[::-1], axis=0)[::-1][np.minimum(at, count - 1), site]
@@ -478,24 +592,23 @@ def _solve(f: Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]],
     return t
 
 
-def _add_tracks(orbit: Orbit, sites: Sites, site_index: np.ndarray, passes: list[Pass], step: float,
-                min_elevation: float) -> None:
-    """The polar track every `step` seconds from AOS to LOS, both ends included (interpolated states)."""
-    if not passes:
-        return
-    aos = np.array([p.aos for p in passes])
-    los = np.array([p.los for p in passes])
-    inner = np.floor((los - aos) / step - 1e-9).astype(int) + 1        # samples aos, aos+step, ... < los
+def _tracks(orbit: Orbit, sites: Sites, site_index: np.ndarray, aos: np.ndarray, los: np.ndarray,
+            aos_azimuth: np.ndarray, los_azimuth: np.ndarray, step: float, min_elevation: float
+            ) -> tuple[Tracks, np.ndarray]:
+    """The polar tracks every `step` seconds from AOS to LOS, both ends included (interpolated states),
+    end to end, and where each pass's track starts (one more boundary than passes)."""
+    inner = np.floor((los - aos) / step - 1e-9).astype(np.int64) + 1        # samples aos, aos+step, ... < los
     counts = inner + 1
-    owner = np.repeat(np.arange(len(passes)), counts)
-    position = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
-    times = np.where(position < inner[owner], aos[owner] + position * step, los[owner])
-    fixed, _, ok = orbit.interpolate(times)
+    stops = np.concatenate([[0], np.cumsum(counts)])
+    owner = np.repeat(np.arange(aos.size), counts)
+    position = np.arange(stops[-1]) - stops[owner]
+    times = aos[owner] + position * step
+    final = stops[1:] - 1
+    times[final] = los
+    fixed, _, ok = orbit.interpolate(times, rates=False)
     elevation, _, _, azimuth = sites.pairs(fixed, None, ok, site_index[owner], azimuth=True)
-    first, final = position == 0, position == inner[owner]
-    elevation[first | final] = min_elevation          # the ends are the exact crossings of the mask
-    azimuth[first] = np.array([p.aos_azimuth for p in passes])
-    azimuth[final] = np.array([p.los_azimuth for p in passes])
-    stops = np.cumsum(counts)
-    for p, begin, stop in zip(passes, (stops - counts).tolist(), stops.tolist()):
-        p.track_times, p.track_azimuth, p.track_elevation = times[begin:stop], azimuth[begin:stop], elevation[begin:stop]
+    elevation[stops[:-1]] = min_elevation          # the ends are the exact crossings of the mask
+    elevation[final] = min_elevation
+    azimuth[stops[:-1]] = aos_azimuth
+    azimuth[final] = los_azimuth
+    return Tracks(times, azimuth, elevation), stops
