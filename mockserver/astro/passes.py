@@ -266,14 +266,14 @@ class Sites:
         ``position`` and ``velocity`` are (3, rows) Earth-fixed columns; ``which`` names each row's station.
         The arithmetic is done in place: at tens of thousands of rows, fresh temporaries cost more than sums.
         """
-        delta = self.columns[0][:, which]
-        np.subtract(position, delta, out=delta)
-        up = _dot(delta, self.columns[1][:, which])
+        station, up_unit, east, north = np.take(self.columns, which, axis=2)   # np.take gathers far faster than [:, which]
+        delta = np.subtract(position, station, out=station)
+        up = _dot(delta, up_unit)
         distance = np.sqrt(_dot(delta, delta))
         if velocity is not None:
             closing = _dot(delta, velocity)
             closing /= distance
-            elevation, rate = _elevation_rate(up, _dot(velocity, self.columns[1][:, which]), distance, closing)
+            elevation, rate = _elevation_rate(up, _dot(velocity, up_unit), distance, closing)
             rate[~ok] = 0.0
         else:
             elevation = _degrees_asin(up / distance)
@@ -281,7 +281,7 @@ class Sites:
         elevation[~ok] = -90.0
         result = [elevation, rate, distance]
         if azimuth:
-            bearing = np.arctan2(_dot(delta, self.columns[2][:, which]), _dot(delta, self.columns[3][:, which]))
+            bearing = np.arctan2(_dot(delta, east), _dot(delta, north))
             np.degrees(bearing, out=bearing)
             result.append(np.mod(bearing, 360.0, out=bearing))
         return tuple(result)
@@ -313,8 +313,10 @@ class Grid:
         return self.up < math.sin(math.radians(elevation_deg)) * self.distance
 
     def elevation_rate(self, k: np.ndarray, site: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        distance = self.distance[k, site]
-        return _elevation_rate(self.up[k, site], self.up_rate[k, site], distance, self.closing[k, site] / distance)
+        """Elevation and its rate at the (time index, station) pairs named."""
+        cell = k * self.up.shape[1] + site
+        up, up_rate, distance, closing = (np.take(a, cell) for a in (self.up, self.up_rate, self.distance, self.closing))
+        return _elevation_rate(up, up_rate, distance, closing / distance)
 
 
 def _elevation_rate(up: np.ndarray, up_rate: np.ndarray, distance: np.ndarray, distance_rate: np.ndarray
