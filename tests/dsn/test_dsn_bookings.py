@@ -191,3 +191,14 @@ def test_station_status_reports_its_heartbeat_and_queue(dsn):
     assert (never["online"], never["lastSeenAt"], never["lastSeenAgeMs"]) == (False, None, None)
     dsn.clock(set="2026-05-03T00:00:00Z")                    # before the station fell silent
     assert dsn.get("/gs/id/6202/status", owner=None).json()["lastSeenAgeMs"] >= 0
+
+
+def test_downlink_file_ids_follow_the_bookings_not_the_order_anyone_looks(dsn):
+    first = dsn.book().json()["bookingId"]
+    second = dsn.book(start="2026-05-06T11:00:00Z", end="2026-05-06T11:05:00Z").json()["bookingId"]
+    attached = dsn.http.post(f"/orbapi/bookings/{second}/uplink-files", json={"key": KEY},
+                             headers=dsn.auth()).json()["uplinkFile"]["id"]
+    dsn.clock(set="2026-05-06T12:00:00Z")
+    later = files(dsn, second, "downlink")[0]["id"]          # the second booking is looked at first
+    earlier = files(dsn, first, "downlink")[0]["id"]
+    assert earlier < later < attached                        # numbered as the bookings and the upload were made

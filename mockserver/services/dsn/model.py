@@ -186,6 +186,7 @@ class DsnModel:
                                   "end": iso_ms(end)} for start, end, station in slots]}
             self.bookings.put(str(booking_id), booking)
             file = self._attach(booking, upload, now) if upload is not None else None
+            self._plan_downlinks(booking)
         return {"status": "success", "bookingId": booking_id, "missionId": booking_id, "uplinkFile": file}
 
     def _slot(self, index: int, raw: dict[str, Any], now: datetime) -> tuple[datetime, datetime, str]:
@@ -271,6 +272,9 @@ class DsnModel:
                                     f"{iso_ms(first)}, and a booking can only be cancelled before its pass")
             booking["cancelledAt"] = iso_ms(now)
             self.bookings.put(str(booking_id), booking)
+            for record in self.files.values():          # no pass, no data
+                if record["bookingId"] == booking_id and record["direction"] == "downlink":
+                    self.files.delete(str(record["id"]))
         return {"status": "success", "message": "Booking cancelled successfully", "bookingId": booking_id,
                 "missionId": booking_id}
 
@@ -331,30 +335,23 @@ class DsnModel:
     def list_files(self, who: Credential, booking_id: int, direction: str) -> dict[str, Any]:
         booking = self._owned_booking(who, booking_id)
         now = self.now()
-        if direction == "downlink":
-            self._deliver(booking, now)
         files = [f for f in self.files.values() if f["bookingId"] == booking_id and f["direction"] == direction
                  and parse_instant(f["createdAt"]) <= now]
-        files.sort(key=lambda f: f["id"])
+        files.sort(key=lambda f: (f["createdAt"], f["id"]))          # oldest first
         return {"bookingId": booking_id, "missionId": booking_id,
                 "files": [self._file_view(booking, f, now) for f in files]}
 
-    def _deliver(self, booking: dict[str, Any], now: datetime) -> None:
-        """Give every slot that ended more than ten minutes ago its downlink file (once)."""
-        if booking["cancelledAt"] is not None:
-            return
-        with self.box.store.transaction():
-            have = {f["slotId"] for f in self.files.values() if f.get("slotId") is not None}
-            name = DOWNLINK_NAME[booking["type"]]
-            for n, slot in enumerate(booking["slots"]):
-                ready = parse_instant(slot["end"]) + DOWNLINK_AFTER
-                if slot["id"] in have or now < ready:
-                    continue
-                key = f"clients/{booking['owner']}/downlink/booking-{booking['id']}/" + (
-                    name if len(booking["slots"]) == 1 else f"slot-{n + 1}-{name}")
-                record = {"id": self._next("file"), "bookingId": booking["id"], "slotId": slot["id"],
-                          "direction": "downlink", "s3Key": key, "sha256": None, "createdAt": iso_ms(ready)}
-                self.files.put(str(record["id"]), record)
+    def _plan_downlinks(self, booking: dict[str, Any]) -> None:
+        """Each slot's downlink file, numbered when the booking is made and listed from ten minutes
+        after the slot ends (its createdAt), so ids do not depend on when anyone looks."""
+        name = DOWNLINK_NAME[booking["type"]]
+        for n, slot in enumerate(booking["slots"]):
+            key = f"clients/{booking['owner']}/downlink/booking-{booking['id']}/" + (
+                name if len(booking["slots"]) == 1 else f"slot-{n + 1}-{name}")
+            ready = parse_instant(slot["end"]) + DOWNLINK_AFTER
+            record = {"id": self._next("file"), "bookingId": booking["id"], "slotId": slot["id"],
+                      "direction": "downlink", "s3Key": key, "sha256": None, "createdAt": iso_ms(ready)}
+            self.files.put(str(record["id"]), record)
 
     # --- mission profiles -----------------------------------------------------------------------
     def create_profile(self, who: Credential, norad_id: int, body: dict[str, Any]) -> dict[str, Any]:
