@@ -103,7 +103,10 @@ def parser() -> argparse.ArgumentParser:
     sandbox_options(listing)
     listing.set_defaults(func=cmd_list)
 
-    fuzz = sub.add_parser("fuzz", help="run Schemathesis against a mock or the real service")
+    fuzz = sub.add_parser("fuzz", help="run Schemathesis against a mock or the real service",
+                          usage="skymock fuzz SERVICE [options] [-- SCHEMATHESIS_RUN_OPTIONS]",
+                          epilog="Options after -- go to `schemathesis run` as they are, "
+                                 "e.g. -- --report har --report-har-path run.har")
     fuzz.add_argument("service", choices=service_ids())
     fuzz.add_argument("--base-url", help="target (default: start a mock in-process)")
     fuzz.add_argument("--client-id", dest="client_id", help="credential for a real target")
@@ -118,16 +121,23 @@ def parser() -> argparse.ArgumentParser:
     fuzz.add_argument("--allow-writes", action="store_true",
                       help="also send POST/PUT/DELETE to a target that is not a mock")
     fuzz.add_argument("--rate-limit", help="e.g. 100/m (default: none on a mock, 30/m elsewhere)")
-    fuzz.add_argument("schemathesis_args", nargs=argparse.REMAINDER,
-                      help="after --, options passed to schemathesis run")
     fuzz.set_defaults(func=cmd_fuzz)
     return top
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # Everything after the first "--" goes to Schemathesis untouched; Skymock's own options
+    # may come before or after the service id.
+    passed: list[str] = []
+    if "--" in argv:
+        at = argv.index("--")
+        argv, passed = argv[:at], argv[at + 1:]
     args = parser().parse_args(argv)
-    if getattr(args, "schemathesis_args", None) and args.schemathesis_args[0] == "--":
-        args.schemathesis_args = args.schemathesis_args[1:]
+    if passed and args.command != "fuzz":
+        parser().error("options after -- are only for `skymock fuzz`")
+    if args.command == "fuzz":
+        args.schemathesis_args = passed
     return args.func(args)
 
 

@@ -70,3 +70,19 @@ def test_list_shows_every_service_with_port_and_login():
     done = subprocess.run([sys.executable, "-m", "mockserver.cli", "list"], capture_output=True, text=True)
     assert done.returncode == 0
     assert "nrao-ods" in done.stdout and ":8701/" in done.stdout and "client_id=skymock-operator" in done.stdout
+
+
+def test_fuzz_options_may_follow_the_service_and_only_what_follows_dashes_goes_to_schemathesis(monkeypatch):
+    import conformance.fuzz
+    from mockserver.cli import main
+
+    seen = []
+    monkeypatch.setattr(conformance.fuzz, "run", lambda options: seen.append(options) or 0)
+    assert main(["fuzz", "dsn", "--base-url", "https://dsn.example/orbapi", "--token", "dsn_live_x",
+                 "--max-examples", "3", "--", "--report", "har"]) == 0
+    options = seen[0]
+    assert options.base_url == "https://dsn.example/orbapi" and options.max_examples == 3
+    assert options.credentials == {"token": "dsn_live_x"}
+    assert options.extra_args == ["--report", "har"]
+    assert main(["fuzz", "--max-examples", "4", "nrao-ods"]) == 0
+    assert seen[1].max_examples == 4 and seen[1].extra_args == []
