@@ -6,12 +6,17 @@ import os
 import sys
 from typing import Sequence
 
+from .core.jobs import JobPace
 from .core.service import Settings
 from .services import get_service, service_ids
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    return Settings(seed=args.seed, token_ttl=args.token_ttl, strict=args.strict)
+    pace = None
+    if args.job_seconds is not None or args.job_polls is not None:
+        # an option given alone sets that condition only: "--job-polls 3" means three polls, any time
+        pace = JobPace(seconds=args.job_seconds, polls=args.job_polls)
+    return Settings(seed=args.seed, token_ttl=args.token_ttl, strict=args.strict, job_pace=pace)
 
 
 def _describe(service_id: str, settings: Settings, host: str, port: int) -> str:
@@ -89,6 +94,10 @@ def parser() -> argparse.ArgumentParser:
                        help="token lifetime (default: each service's own)")
         p.add_argument("--strict", action="store_true",
                        help="refuse courtesy violations (e.g. uploads closer than the service asks) with 429")
+        p.add_argument("--job-seconds", type=float, default=None, metavar="SECONDS",
+                       help="clock seconds an asynchronous job runs (default: each service's own)")
+        p.add_argument("--job-polls", type=int, default=None, metavar="N",
+                       help="polls answered 'still running' before a job is done (default: none)")
 
     serve = sub.add_parser("serve", help="serve the mocks, each service on its own port")
     serve.add_argument("services", nargs="*", metavar="SERVICE", help=f"any of: {', '.join(service_ids())}")

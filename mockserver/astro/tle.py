@@ -199,3 +199,13 @@ def parse_3le(text: str) -> list[ElementSet]:
                            f"the text ends before the set is complete; {missing} missing")
         sets.append(parse_element_set(*group, set_number=set_number))
     return sets
+
+
+def parse_tle_text(text: str) -> ElementSet:
+    """One element set written as text: its two lines, or a name line and its two lines."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    if len(lines) == 2:
+        return parse_element_set("", *lines)
+    if len(lines) == 3:
+        return parse_element_set(*lines)
+    raise TLEError(0, None, None, f"a TLE is two lines (or a name line and two lines); this text has {len(lines)}")

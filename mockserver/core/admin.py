@@ -12,6 +12,7 @@ from typing import Any
 from .clock import parse_instant
 from .errors import ApiError, invalid
 from .faults import parse_fault
+from .jobs import JobPace
 from .service import sandbox
 
 #: the clock may move at most this far in one call (about 100 years)
@@ -120,3 +121,18 @@ def clear_faults() -> dict[str, Any]:
     count = len(faults.list())
     faults.clear()
     return {"cleared": count}
+
+
+def _jobs_view() -> dict[str, Any]:
+    jobs = sandbox().jobs
+    return {"pace": jobs.pace.as_json(), **jobs.count()}
+
+
+def get_jobs() -> dict[str, Any]:
+    return _jobs_view()
+
+
+def set_job_pace(body: Any = None) -> dict[str, Any]:
+    jobs = sandbox().jobs
+    jobs.pace = JobPace.parse(_object(body), jobs.pace)
+    return _jobs_view()

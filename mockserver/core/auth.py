@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import secrets
 import threading
 from dataclasses import dataclass, field
@@ -83,6 +84,27 @@ class Refusals:
                         headers=dict(self.headers.get(kind, {})))
 
 
+#: writes a token's value for a credential, issued and expiring at these Unix times (None: never),
+#: with the claims the login asked for
+TokenMaker = Callable[[Credential, float, "float | None", dict[str, Any]], str]
+
+
+def jwt_maker(secret: str, claims: Callable[[Credential, dict[str, Any]], dict[str, Any]]) -> TokenMaker:
+    """Tokens that are HS256 JSON Web Tokens with the service's claims, ``iat`` and ``exp`` from the clock.
+
+    The registry still decides whether a token is alive (the clock, revocation);
+    the JWT form is for clients that read their token's claims, such as its expiry.
+    """
+    import jwt   # PyJWT
+
+    def make(credential: Credential, issued_at: float, expires_at: float | None, asked: dict[str, Any]) -> str:
+        payload = {**claims(credential, asked), "iat": int(issued_at), "jti": secrets.token_hex(8)}
+        if expires_at is not None:
+            payload["exp"] = int(math.ceil(expires_at))
+        return jwt.encode(payload, secret, algorithm="HS256")
+    return make
+
+
 def demo_secret(seed: int, service_id: str, name: str) -> str:
     """A deterministic secret, so a seeded sandbox prints the same credentials every run."""
     return hashlib.sha256(f"skymock:{seed}:{service_id}:{name}".encode()).hexdigest()[:32]
@@ -94,12 +116,11 @@ class TokenRegistry:
     #: beyond this many tokens, long-dead ones are forgotten (fuzzing mints thousands)
     KEEP = 20_000
 
-    def __init__(self, clock: Clock, default_lifetime: float | None,
-                 make_token: Callable[[Credential], str] | None = None) -> None:
+    def __init__(self, clock: Clock, default_lifetime: float | None, make_token: TokenMaker | None = None) -> None:
         self._clock = clock
         self._lock = threading.Lock()
         self.default_lifetime = default_lifetime
-        self._make_token = make_token or (lambda credential: secrets.token_urlsafe(32))
+        self._make_token = make_token or (lambda credential, issued_at, expires_at, claims: secrets.token_urlsafe(32))
         self.credentials: list[Credential] = []
         self._tokens: dict[str, Token] = {}
 
@@ -120,12 +141,14 @@ class TokenRegistry:
                 return credential
         return None
 
-    def issue(self, credential: Credential, lifetime: float | None = None, value: str | None = None) -> Token:
+    def issue(self, credential: Credential, lifetime: float | None = None, value: str | None = None,
+              claims: dict[str, Any] | None = None) -> Token:
+        """A new token; ``claims`` are what this login asked for (a scope...), for tokens that carry them."""
         now = self._clock.timestamp()
         life = lifetime if lifetime is not None else (
             credential.lifetime if credential.lifetime is not None else self.default_lifetime)
-        token = Token(value or self._make_token(credential), credential, now,
-                      None if life is None else now + life)
+        expires = None if life is None else now + life
+        token = Token(value or self._make_token(credential, now, expires, claims or {}), credential, now, expires)
         with self._lock:
             if len(self._tokens) >= self.KEEP:
                 self._forget_dead(now)

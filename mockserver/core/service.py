@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, ClassVar
 
-from .auth import MALFORMED, MISSING, SCOPE, Credential, Refusals, TokenRegistry, missing_scopes
+from .auth import MALFORMED, MISSING, SCOPE, Credential, Refusals, TokenMaker, TokenRegistry, missing_scopes
 from .clock import Clock
 from .errors import ApiError, ErrorStyle
 from .faults import FaultBook
+from .jobs import JobBook, JobPace
 from .journal import Journal
 from .store import MemoryStore
 
@@ -52,6 +53,7 @@ class Settings:
     clock_start: datetime | None = None
     frozen: bool = False
     validate_responses: bool = False
+    job_pace: JobPace | None = None     # None: the service's own default pace of asynchronous jobs
 
 
 class Service(ABC):
@@ -71,6 +73,7 @@ class Service(ABC):
     token_header: ClassVar[str | None] = None
     slash_redirect: ClassVar[int | None] = 307   # status when only the trailing slash differs
     max_body_bytes: ClassVar[int] = 1_048_576
+    default_job_pace: ClassVar[JobPace] = JobPace()
 
     @property
     def credential_fields(self) -> list[str]:
@@ -84,6 +87,14 @@ class Service(ABC):
         if self.token_header is None or not all(name in credentials for name in self.credential_fields):
             return {}
         return {"Authorization": self.token_header.format(**credentials)}
+
+    def error_style_for(self, path: str) -> ErrorStyle:
+        """The error shape of a path: the service's own, unless a path speaks for another party (a login)."""
+        return self.errors
+
+    def token_maker(self, settings: Settings) -> TokenMaker | None:
+        """How the service writes its tokens (a JWT with its claims...); None: opaque random strings."""
+        return None
 
     @abstractmethod
     def demo_credentials(self, settings: Settings) -> list[Credential]:
@@ -108,13 +119,15 @@ class Sandbox:
         self.reset()
 
     def reset(self) -> None:
-        """Back to the seeded state: clock, tokens, data, journal and faults."""
+        """Back to the seeded state: clock, tokens, data, jobs, journal and faults."""
         self.clock.reset()
         self.store = MemoryStore()
         self.journal = Journal()
         self.faults = FaultBook()
         ttl = self.settings.token_ttl if self.settings.token_ttl is not None else self.service.default_token_ttl
-        self.tokens = TokenRegistry(self.clock, ttl)
+        self.tokens = TokenRegistry(self.clock, ttl, self.service.token_maker(self.settings))
+        pace = self.settings.job_pace or self.service.default_job_pace
+        self.jobs = JobBook(self.clock, self.store, JobPace(pace.seconds, pace.polls), self.settings.seed)
         for credential in self.service.demo_credentials(self.settings):
             self.tokens.add(credential)
         self._minted = 0

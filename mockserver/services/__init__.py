@@ -9,6 +9,7 @@ from ..core.service import Service
 PACKAGES: dict[str, str] = {
     "nrao-ods": "nrao_ods",
     "dsn": "dsn",
+    "okapi": "okapi",
 }
 
 

@@ -1,0 +1,107 @@
+"""Asynchronous work on the virtual clock: accepted now, answered when done.
+
+Services whose real counterpart answers "accepted, ask again later" (202, a
+job id, a status to poll) keep their jobs here. A job's outcome is computed
+when it is accepted, so bad input is refused at once and the answer is real;
+only *when* it may be read follows the pace: a number of clock seconds since
+submission and/or a number of polls answered "still running" first. Tests
+move the clock or poll; scenarios slow the pace down to examine a client.
+"""
+from __future__ import annotations
+
+import math
+import random
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from .clock import Clock
+from .errors import invalid
+from .store import MemoryStore
+
+RUNNING, DONE = "running", "done"
+
+
+@dataclass
+class JobPace:
+    """How long a job runs: clock seconds and/or polls answered "running" before it is done.
+
+    When both are set, both must be met; when neither is, a job is done at once.
+    """
+
+    seconds: float | None = 2.0
+    polls: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {"seconds": self.seconds, "polls": self.polls}
+
+    @classmethod
+    def parse(cls, body: dict[str, Any], current: "JobPace") -> "JobPace":
+        """A new pace from a control-API body; fields left out keep their current value."""
+        seconds, polls = current.seconds, current.polls
+        if "seconds" in body:
+            seconds = body["seconds"]
+            if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
+                                        or not math.isfinite(seconds) or not 0 <= seconds <= 86_400 * 365):
+                raise invalid("seconds", "must be null or a number of seconds from 0 to a year", seconds)
+        if "polls" in body:
+            polls = body["polls"]
+            if polls is not None and (isinstance(polls, bool) or not isinstance(polls, int) or not 0 <= polls <= 10_000):
+                raise invalid("polls", "must be null or a whole number from 0 to 10000", polls)
+        return cls(None if seconds is None else float(seconds), polls)
+
+
+class JobBook:
+    """The jobs of one sandbox, kept in its store (collection ``jobs``)."""
+
+    def __init__(self, clock: Clock, store: MemoryStore, pace: JobPace, seed: int) -> None:
+        self._clock = clock
+        self._store = store
+        self._jobs = store.collection("jobs")
+        self.pace = pace
+        self._ids = random.Random(f"skymock-jobs:{seed}")     # the same ids after every reset
+
+    def submit(self, owner: str, kind: str, outcome: Any, note: str = "") -> dict[str, Any]:
+        """Accept a job whose ``outcome`` is already known; returns its record."""
+        with self._store.transaction():
+            job_id = str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
+            record = {"id": job_id, "owner": owner, "kind": kind, "submitted_at": self._clock.timestamp(),
+                      "polls": 0, "note": note, "outcome": outcome}
+            self._jobs.put(job_id, record)
+        return record
+
+    def find(self, job_id: str, owner: str, kind: str) -> dict[str, Any] | None:
+        """The job if it exists, is of this kind and belongs to this owner (else None: not visible)."""
+        record = self._jobs.get(job_id)
+        if record is None or record["owner"] != owner or record["kind"] != kind:
+            return None
+        return record
+
+    def poll(self, job_id: str) -> tuple[str, dict[str, Any]]:
+        """Look at a job once: (RUNNING or DONE, its record). A look while running counts as a poll."""
+        with self._store.transaction():
+            record = self._jobs.get(job_id)
+            if self._is_done(record):
+                return DONE, record
+            record["polls"] += 1
+            self._jobs.put(job_id, record)
+            return RUNNING, record
+
+    def progress(self, record: dict[str, Any]) -> float:
+        """How far along a job is, 0 to 1, by the larger of its time and poll fractions."""
+        fractions = []
+        if self.pace.seconds:
+            fractions.append((self._clock.timestamp() - record["submitted_at"]) / self.pace.seconds)
+        if self.pace.polls:
+            fractions.append(record["polls"] / self.pace.polls)
+        return max(0.0, min(1.0, min(fractions))) if fractions else 1.0
+
+    def _is_done(self, record: dict[str, Any]) -> bool:
+        waited = self.pace.seconds is None or self._clock.timestamp() - record["submitted_at"] >= self.pace.seconds
+        polled = self.pace.polls is None or record["polls"] >= self.pace.polls
+        return waited and polled
+
+    def count(self) -> dict[str, int]:
+        records = self._jobs.values()
+        done = sum(1 for r in records if self._is_done(r))
+        return {"running": len(records) - done, "done": done}
