@@ -121,11 +121,11 @@ class SkymockApp:
     def _style_for(self, path: str) -> ErrorStyle:
         return ADMIN_STYLE if path.startswith(ADMIN_PREFIX) else self.service.error_style_for(path)
 
-    def _as_api_error(self, exc: Exception) -> ApiError:
+    def _as_api_error(self, exc: Exception, header_sent: bool = False) -> ApiError:
         if isinstance(exc, ApiError):
             return exc
         if isinstance(exc, (OAuthProblem, Unauthorized)):
-            return refusal_for_header(getattr(exc, "detail", None))
+            return refusal_for_header(getattr(exc, "detail", None), header_sent)
         if isinstance(exc, UnicodeDecodeError):
             return ApiError(0, f"The body is not UTF-8 text (byte {exc.start} cannot be decoded)",
                             field="body", code="json_invalid")
@@ -147,7 +147,7 @@ class SkymockApp:
         return ApiError(500, "Internal Server Error")
 
     def _render_error(self, request: ConnexionRequest, exc: Exception) -> ConnexionResponse:
-        error = self._as_api_error(exc)
+        error = self._as_api_error(exc, header_sent=bool(request.headers.get("authorization")))
         if error.status == 405:  # the framework lists only part of a path's methods; the spec has them all
             error.headers["Allow"] = self._allowed(request.url.path) or error.headers.get("Allow", "")
         status, body, headers = self._style_for(request.url.path).render(error)

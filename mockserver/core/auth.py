@@ -100,7 +100,7 @@ def jwt_maker(secret: str, claims: Callable[[Credential, dict[str, Any]], dict[s
     def make(credential: Credential, issued_at: float, expires_at: float | None, asked: dict[str, Any]) -> str:
         payload = {**claims(credential, asked), "iat": int(issued_at), "jti": secrets.token_hex(8)}
         if expires_at is not None:
-            payload["exp"] = int(math.ceil(expires_at))
+            payload["exp"] = int(expires_at)      # whole seconds, never later than the real expiry
         return jwt.encode(payload, secret, algorithm="HS256")
     return make
 

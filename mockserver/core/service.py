@@ -210,9 +210,13 @@ def bearer_info(token: str) -> dict[str, Any]:
     return {"sub": credential.owner, "scope": list(credential.scopes), "client": credential.name}
 
 
-def refusal_for_header(detail: str | None) -> ApiError:
-    """Connexion refuses a missing or malformed Authorization header before our hook runs."""
-    kind = MALFORMED if detail and "Invalid" in detail else MISSING
+def refusal_for_header(detail: str | None, header_sent: bool = False) -> ApiError:
+    """Connexion refuses a missing or malformed Authorization header before our hook runs.
+
+    A header of another scheme ("Basic ...") reaches Connexion as "no token provided";
+    that the client did send one makes it malformed, not missing.
+    """
+    kind = MALFORMED if header_sent or (detail and "Invalid" in detail) else MISSING
     context = current_or_none()
     if context is not None:
         context.auth = kind
