@@ -93,15 +93,15 @@ class OkapiModel:
         element_set = self._orbit(body)
         lat, lon, alt_km = self._ground_location(body)
         start, end = self._time_window(body)
-        step = self._step(body, "settings", PASS_SETTINGS_TYPES)
+        step, where = self._step(body, PASS_SETTINGS_TYPES)
         if (end - start).total_seconds() / step > 20 * MAX_SAMPLES:
-            raise invalid("settings.content.output_step_size", f"{step:g} s is too fine for a window of "
+            raise invalid(where, f"{step:g} s is too fine for a window of "
                           f"{end - start}; use a coarser step or a shorter window", step)
         site = GroundSite("ground", lat, lon, alt_km * 1000.0)
         found = find_passes(element_set.satrec(), [site], start.timestamp(), end.timestamp(), 0.0, step)
         samples = sum(len(p.track_times) for p in found)
         if samples > MAX_SAMPLES:
-            raise invalid("settings.content.output_step_size", f"{step:g} s gives {samples} look angles, more than "
+            raise invalid(where, f"{step:g} s gives {samples} look angles, more than "
                           f"{MAX_SAMPLES} in one result; use a coarser step or a shorter window", step)
         outcome = {"object": formats.object_of(element_set),
                    "ground_location": {"longitude": lon, "latitude": lat, "altitude": alt_km},
@@ -125,10 +125,10 @@ class OkapiModel:
         if end - start > MAX_PROPAGATION_SPAN:
             raise invalid(f"{where}.propagation_end_epoch", f"spans {end - start}; at most "
                           f"{MAX_PROPAGATION_SPAN.days} days can be propagated in one request", content["propagation_end_epoch"])
-        step = self._step(body, "settings", PROPAGATION_SETTINGS_TYPES)
+        step, step_field = self._step(body, PROPAGATION_SETTINGS_TYPES)
         count = int(math.floor((end - start).total_seconds() / step + 1e-9)) + 1
         if count > MAX_SAMPLES:
-            raise invalid(f"{where}.output_step_size", f"{step:g} s gives {count} states, more than {MAX_SAMPLES} in "
+            raise invalid(step_field, f"{step:g} s gives {count} states, more than {MAX_SAMPLES} in "
                           "one result; use a coarser step or a shorter span", step)
         times = start.timestamp() + step * np.arange(count)
         if times[-1] < end.timestamp():
@@ -248,19 +248,20 @@ class OkapiModel:
             raise invalid(where, "must be an object", content)
         return content
 
-    def _step(self, body: dict[str, Any], key: str, kinds: tuple[str, ...]) -> float:
+    def _step(self, body: dict[str, Any], kinds: tuple[str, ...]) -> tuple[float, str]:
+        """The output step in seconds (default 60) and the field it was read from."""
         content = self._settings(body, kinds)
         where = "settings.content.output_step_size"
         step = content.get("output_step_size")
         if step is None and isinstance(content.get("more"), dict):
             step, where = content["more"].get("output_step_size"), "settings.content.more.output_step_size"
         if step is None:
-            return DEFAULT_STEP_S
+            return DEFAULT_STEP_S, where
         if isinstance(step, bool) or not isinstance(step, (int, float)) or not math.isfinite(step):
             raise invalid(where, "must be a number of seconds", step)
         if not 1 <= step <= 86_400:
             raise invalid(where, f"{step} s is out of range: it must be from 1 to 86400 seconds", step)
-        return float(step)
+        return float(step), where
 
     @staticmethod
     def _instant(value: Any, where: str) -> datetime:
