@@ -42,6 +42,9 @@ def server_message(body: Any) -> str:
         for key in ("detail", "error_description", "message", "error"):
             if body.get(key):
                 return str(body[key])
+        status = body.get("status")
+        if isinstance(status, dict) and status.get("text"):      # an envelope such as OKAPI's
+            return str(status["text"])
     if isinstance(body, (dict, list)):
         return json.dumps(body)[:500]
     return str(body or "").strip()[:500]
@@ -350,11 +353,11 @@ def settings_from(env_prefix: str, *, args: Mapping[str, Any] | None,
 
 
 def run_command(work: Callable[[], int]) -> int:
-    """Run a client command: 1 for an error the service answered, 2 for a usage, configuration or
+    """Run a client command: 1 for an error the service answered (or a wait that timed out), 2 for a usage, configuration or
     file problem (the reason on stderr either way), else what ``work`` returns."""
     try:
         return work()
-    except ApiError as exc:
+    except (ApiError, TimeoutError) as exc:     # the service answered, or did not finish in time
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except (ValueError, OSError) as exc:  # ConfigError, an unreadable, malformed or oversize file
