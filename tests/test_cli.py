@@ -86,3 +86,15 @@ def test_fuzz_options_may_follow_the_service_and_only_what_follows_dashes_goes_t
     assert options.extra_args == ["--report", "har"]
     assert main(["fuzz", "--max-examples", "4", "nrao-ods"]) == 0
     assert seen[1].max_examples == 4 and seen[1].extra_args == []
+
+
+def test_serve_sets_the_pace_of_asynchronous_jobs():
+    port = free_port()
+    process = serve("okapi", "--port", str(port), "--job-polls", "3")
+    try:
+        wait_for(f"http://127.0.0.1:{port}/__skymock/health")
+        jobs = requests.get(f"http://127.0.0.1:{port}/__skymock/jobs", timeout=5).json()
+        assert jobs == {"pace": {"seconds": None, "polls": 3}, "running": 0, "done": 0}
+    finally:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=20)
