@@ -94,7 +94,7 @@ def test_serve_sets_the_pace_of_asynchronous_jobs():
     try:
         wait_for(f"http://127.0.0.1:{port}/__skymock/health")
         jobs = requests.get(f"http://127.0.0.1:{port}/__skymock/jobs", timeout=5).json()
-        assert jobs == {"pace": {"seconds": None, "polls": 3}, "running": 0, "done": 0}
+        assert jobs == {"pace": {"seconds": None, "polls": 3, "retry_after": None}, "running": 0, "done": 0}
     finally:
         process.send_signal(signal.SIGTERM)
         process.wait(timeout=20)

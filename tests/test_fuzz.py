@@ -90,3 +90,13 @@ def test_the_stateful_phase_follows_every_link_of_the_dsn_spec():
             ("GET", "/orbapi/bookings/N/downlink-files"), ("POST", "/orbapi/satellites/id/N/profiles"),
             ("GET", "/orbapi/satellites/profiles/N"), ("DELETE", "/orbapi/satellites/profiles/N"),
             ("GET", "/orbapi/satellites/id/N/profiles")} <= reached
+
+
+def test_the_stateful_phase_follows_okapis_links_from_requests_to_results():
+    """A made-up request id answers 404; 202 or 200 on a result shows a returned id was followed."""
+    with LiveServer("okapi") as server:
+        assert run(FuzzOptions("okapi", base_url=server.url, max_examples=20, phases="stateful")) == 0
+        journal = requests.get(f"{server.root}/__skymock/journal", timeout=5).json()["entries"]
+    reached = {re.sub(r"/results/[^/]+/", "/results/ID/", e["path"]) for e in journal if e["status"] in (200, 202)}
+    assert any(path.startswith("/predict-passes/") and "/results/ID/" in path for path in reached)
+    assert any(path.startswith("/propagate-orbit/") and "/results/ID/" in path for path in reached)

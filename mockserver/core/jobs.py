@@ -27,18 +27,21 @@ class JobPace:
     """How long a job runs: clock seconds and/or polls answered "running" before it is done.
 
     When both are set, both must be met; when neither is, a job is done at once.
+    ``retry_after``, when set, is the Retry-After (seconds) a "still running" answer asks
+    clients to wait; unset, none is sent.
     """
 
     seconds: float | None = 2.0
     polls: int | None = None
+    retry_after: int | None = None
 
     def as_json(self) -> dict[str, Any]:
-        return {"seconds": self.seconds, "polls": self.polls}
+        return {"seconds": self.seconds, "polls": self.polls, "retry_after": self.retry_after}
 
     @classmethod
     def parse(cls, body: dict[str, Any], current: "JobPace") -> "JobPace":
         """A new pace from a control-API body; fields left out keep their current value."""
-        seconds, polls = current.seconds, current.polls
+        seconds, polls, retry_after = current.seconds, current.polls, current.retry_after
         if "seconds" in body:
             seconds = body["seconds"]
             if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
@@ -48,7 +51,12 @@ class JobPace:
             polls = body["polls"]
             if polls is not None and (isinstance(polls, bool) or not isinstance(polls, int) or not 0 <= polls <= 10_000):
                 raise invalid("polls", "must be null or a whole number from 0 to 10000", polls)
-        return cls(None if seconds is None else float(seconds), polls)
+        if "retry_after" in body:
+            retry_after = body["retry_after"]
+            if retry_after is not None and (isinstance(retry_after, bool) or not isinstance(retry_after, int)
+                                            or not 0 <= retry_after <= 86_400):
+                raise invalid("retry_after", "must be null or a whole number of seconds from 0 to 86400", retry_after)
+        return cls(None if seconds is None else float(seconds), polls, retry_after)
 
 
 class JobBook:

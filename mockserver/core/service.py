@@ -127,7 +127,8 @@ class Sandbox:
         ttl = self.settings.token_ttl if self.settings.token_ttl is not None else self.service.default_token_ttl
         self.tokens = TokenRegistry(self.clock, ttl, self.service.token_maker(self.settings))
         pace = self.settings.job_pace or self.service.default_job_pace
-        self.jobs = JobBook(self.clock, self.store, JobPace(pace.seconds, pace.polls), self.settings.seed)
+        self.jobs = JobBook(self.clock, self.store, JobPace(pace.seconds, pace.polls, pace.retry_after),
+                            self.settings.seed)
         for credential in self.service.demo_credentials(self.settings):
             self.tokens.add(credential)
         self._minted = 0

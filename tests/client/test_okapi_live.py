@@ -143,3 +143,10 @@ def test_the_command_without_credentials_says_what_to_set(tmp_path, capsys, monk
     monkeypatch.delenv("OKAPI_PASSWORD", raising=False)
     code = cli.main(["--env-file", str(tmp_path / "none.env"), "propagate", "--tle", "x", "--end", "2018-08-08T00:00Z"])
     assert code == 2 and "OKAPI_USERNAME" in capsys.readouterr().err
+
+
+def test_waiting_honours_the_retry_after_of_a_202(server, mock):
+    mock.call("POST", "/jobs", json={"seconds": None, "polls": 2, "retry_after": 4})
+    clock = FakeTime()
+    client_for(server, mock, clock).propagate(TLE, "2018-08-07T00:00:00Z", step=3600)
+    assert clock.sleeps == [4.0, 4.0]                       # longer than its own 1 s and 1.5 s

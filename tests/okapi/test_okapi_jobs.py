@@ -25,11 +25,12 @@ def test_a_request_is_accepted_with_a_uuid_and_its_result_is_202_until_the_job_i
 
 def test_the_pace_can_be_counted_in_polls_instead_of_seconds(okapi):
     pace = okapi.http.post("/__skymock/jobs", json={"seconds": None, "polls": 3})
-    assert pace.status_code == 200 and pace.json()["pace"] == {"seconds": None, "polls": 3}
+    assert pace.status_code == 200 and pace.json()["pace"] == {"seconds": None, "polls": 3, "retry_after": None}
     request_id = okapi.send("predict-passes", pass_request()).json()["request_id"]
     statuses = [okapi.result("predict-passes", request_id).status_code for _ in range(5)]
     assert statuses == [202, 202, 202, 200, 200]
-    assert okapi.http.get("/__skymock/jobs").json() == {"pace": {"seconds": None, "polls": 3}, "running": 0, "done": 1}
+    assert okapi.http.get("/__skymock/jobs").json() == {"pace": {"seconds": None, "polls": 3, "retry_after": None},
+                                                        "running": 0, "done": 1}
 
 
 def test_a_pace_of_nothing_means_done_at_once_and_a_reset_restores_the_default(okapi):
@@ -37,7 +38,7 @@ def test_a_pace_of_nothing_means_done_at_once_and_a_reset_restores_the_default(o
     request_id = okapi.send("predict-passes", pass_request()).json()["request_id"]
     assert okapi.result("predict-passes", request_id).status_code == 200
     okapi.http.post("/__skymock/reset")
-    assert okapi.http.get("/__skymock/jobs").json()["pace"] == {"seconds": 2.0, "polls": None}
+    assert okapi.http.get("/__skymock/jobs").json()["pace"] == {"seconds": 2.0, "polls": None, "retry_after": None}
 
 
 def test_a_bad_pace_is_refused_naming_the_field(okapi):
@@ -72,3 +73,13 @@ def test_a_request_from_a_leading_slash_endpoint_is_served_too(okapi):
     # the connector joins base URL and endpoint with "/"; an endpoint written "/predict-passes/..." gives "//"
     sent = okapi.http.post("http://testserver//predict-passes/sgp4/requests", json=pass_request(), headers=okapi.auth())
     assert sent.status_code == 202
+
+
+def test_a_pace_with_retry_after_asks_pollers_to_wait(okapi):
+    okapi.http.post("/__skymock/jobs", json={"retry_after": 5})
+    request_id = okapi.send("predict-passes", pass_request()).json()["request_id"]
+    running = okapi.result("predict-passes", request_id)
+    assert running.status_code == 202 and running.headers["Retry-After"] == "5"
+    okapi.clock(advance=5)
+    done = okapi.result("predict-passes", request_id)
+    assert done.status_code == 200 and "Retry-After" not in done.headers

@@ -29,7 +29,7 @@ def request_pass_prediction(engine: str, body: Any) -> tuple[dict[str, Any], int
     return _model().request_passes(caller(), engine, _json_object(body)), 202
 
 
-def get_pass_prediction_result(engine: str, request_id: str, format: str) -> tuple[dict[str, Any], int]:  # noqa: A002
+def get_pass_prediction_result(engine: str, request_id: str, format: str) -> tuple[dict[str, Any], int, dict]:  # noqa: A002
     return _model().result(caller(), "predict-passes", engine, request_id, format)
 
 
@@ -37,5 +37,5 @@ def request_propagation(engine: str, body: Any) -> tuple[dict[str, Any], int]:
     return _model().request_propagation(caller(), engine, _json_object(body)), 202
 
 
-def get_propagation_result(engine: str, request_id: str, format: str) -> tuple[dict[str, Any], int]:  # noqa: A002
+def get_propagation_result(engine: str, request_id: str, format: str) -> tuple[dict[str, Any], int, dict]:  # noqa: A002
     return _model().result(caller(), "propagate-orbit", engine, request_id, format)

@@ -154,7 +154,8 @@ class OkapiModel:
 
     # --- results ------------------------------------------------------------------------------
     def result(self, who: Credential, family: str, engine: str, request_id: str, fmt: str
-               ) -> tuple[dict[str, Any], int]:
+               ) -> tuple[dict[str, Any], int, dict[str, str]]:
+        """(body, status, headers): 202 while the job runs (with Retry-After if the pace asks for one), then 200."""
         if self.box.jobs.find(request_id, who.owner, f"{family}/{engine}") is None:
             raise not_found(family, engine, request_id)
         offered = PASS_FORMATS if family == "predict-passes" else PROPAGATION_FORMATS[engine]
@@ -164,15 +165,17 @@ class OkapiModel:
         state, job = self.box.jobs.poll(request_id)
         if state == RUNNING:
             done = self.box.jobs.progress(job)
+            hint = self.box.jobs.pace.retry_after
             return {"request_id": request_id, "status": {
-                "type": "WARNING", "text": f"The request is still being processed ({done:.0%} done); ask again shortly"}}, 202
+                "type": "WARNING", "text": f"The request is still being processed ({done:.0%} done); ask again shortly"}}, \
+                202, ({"Retry-After": str(hint)} if hint is not None else {})
         body = formats.render(family, fmt, job["outcome"])
         if engine in SIMULATED:
             body["status"] = {"type": "REMARK", "text": f"Done. {SIMULATED[engine]} is simulated in this sandbox: the "
                                                          "states come from SGP4 propagation of the TLE"}
         else:
             body["status"] = {"type": "NONE", "text": "Done"}
-        return body, 200
+        return body, 200, {}
 
     # --- reading a request's members ----------------------------------------------------------
     @staticmethod
