@@ -29,6 +29,12 @@ class Mock:
     def advance(self, seconds: float) -> dict:
         return self.http.post("/__skymock/clock", json={"advance": seconds}).json()
 
+    def fresh(self, now: str) -> "Mock":
+        """Back to the seeded state with the clock frozen at ``now``: how each test of a module starts."""
+        self.http.post("/__skymock/reset")
+        self.http.post("/__skymock/clock", json={"set": now, "frozen": True})
+        return self
+
 
 
 class Control:

@@ -47,7 +47,4 @@ def dsn_mock() -> Iterator[Mock]:
 
 @pytest.fixture
 def dsn(dsn_mock: Mock) -> Dsn:
-    dsn_mock.http.post("/__skymock/reset")
-    box = Dsn(dsn_mock)
-    box.clock(set=NOW, frozen=True)
-    return box
+    return Dsn(dsn_mock.fresh(NOW))

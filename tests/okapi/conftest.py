@@ -16,7 +16,4 @@ def okapi_mock() -> Iterator[Mock]:
 
 @pytest.fixture
 def okapi(okapi_mock: Mock) -> Okapi:
-    okapi_mock.http.post("/__skymock/reset")
-    box = Okapi(okapi_mock)
-    box.clock(set=NOW, frozen=True)
-    return box
+    return Okapi(okapi_mock.fresh(NOW))
