@@ -41,22 +41,23 @@ class JobPace:
     @classmethod
     def parse(cls, body: dict[str, Any], current: "JobPace") -> "JobPace":
         """A new pace from a control-API body; fields left out keep their current value."""
-        seconds, polls, retry_after = current.seconds, current.polls, current.retry_after
-        if "seconds" in body:
-            seconds = body["seconds"]
-            if seconds is not None and (isinstance(seconds, bool) or not isinstance(seconds, (int, float))
-                                        or not math.isfinite(seconds) or not 0 <= seconds <= 86_400 * 365):
-                raise invalid("seconds", "must be null or a number of seconds from 0 to a year", seconds)
-        if "polls" in body:
-            polls = body["polls"]
-            if polls is not None and (isinstance(polls, bool) or not isinstance(polls, int) or not 0 <= polls <= 10_000):
-                raise invalid("polls", "must be null or a whole number from 0 to 10000", polls)
-        if "retry_after" in body:
-            retry_after = body["retry_after"]
-            if retry_after is not None and (isinstance(retry_after, bool) or not isinstance(retry_after, int)
-                                            or not 0 <= retry_after <= 86_400):
-                raise invalid("retry_after", "must be null or a whole number of seconds from 0 to 86400", retry_after)
+        seconds = _bounded(body, "seconds", current.seconds, 86_400 * 365, "a number of seconds", whole=False)
+        polls = _bounded(body, "polls", current.polls, 10_000, "a whole number", whole=True)
+        retry_after = _bounded(body, "retry_after", current.retry_after, 86_400, "a whole number of seconds",
+                               whole=True)
         return cls(None if seconds is None else float(seconds), polls, retry_after)
+
+
+def _bounded(body: dict[str, Any], name: str, current: Any, high: float, what: str, whole: bool) -> Any:
+    """body[name] if given (null or a number from 0 to ``high``), else ``current``."""
+    if name not in body:
+        return current
+    value = body[name]
+    kinds = (int,) if whole else (int, float)
+    if value is not None and (isinstance(value, bool) or not isinstance(value, kinds) or not math.isfinite(value)
+                              or not 0 <= value <= high):
+        raise invalid(name, f"must be null or {what} from 0 to {int(high)}", value)
+    return value
 
 
 class JobBook:
@@ -66,16 +67,17 @@ class JobBook:
         self._clock = clock
         self._store = store
         self._jobs = store.collection("jobs")
+        self._outcomes = store.collection("job-outcomes")
         self.pace = pace
         self._ids = random.Random(f"skymock-jobs:{seed}")     # the same ids after every reset
 
-    def submit(self, owner: str, kind: str, outcome: Any, note: str = "") -> dict[str, Any]:
-        """Accept a job whose ``outcome`` is already known; returns its record."""
+    def submit(self, owner: str, kind: str, outcome: Any) -> dict[str, Any]:
+        """Accept a job whose ``outcome`` is already known; returns its record (without the outcome)."""
         with self._store.transaction():
             job_id = str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
-            record = {"id": job_id, "owner": owner, "kind": kind, "submitted_at": self._clock.timestamp(),
-                      "polls": 0, "note": note, "outcome": outcome}
+            record = {"id": job_id, "owner": owner, "kind": kind, "submitted_at": self._clock.timestamp(), "polls": 0}
             self._jobs.put(job_id, record)
+            self._outcomes.put(job_id, outcome)   # apart: a large result is copied only when it is read
         return record
 
     def find(self, job_id: str, owner: str, kind: str) -> dict[str, Any] | None:
@@ -94,6 +96,10 @@ class JobBook:
             record["polls"] += 1
             self._jobs.put(job_id, record)
             return RUNNING, record
+
+    def outcome(self, job_id: str) -> Any:
+        """What a job computed (read it once it is done)."""
+        return self._outcomes.get(job_id)
 
     def progress(self, record: dict[str, Any]) -> float:
         """How far along a job is, 0 to 1, by the larger of its time and poll fractions."""

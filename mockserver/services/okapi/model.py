@@ -169,7 +169,7 @@ class OkapiModel:
             return {"request_id": request_id, "status": {
                 "type": "WARNING", "text": f"The request is still being processed ({done:.0%} done); ask again shortly"}}, \
                 202, ({"Retry-After": str(hint)} if hint is not None else {})
-        body = formats.render(family, fmt, job["outcome"])
+        body = formats.render(family, fmt, self.box.jobs.outcome(request_id))
         if engine in SIMULATED:
             body["status"] = {"type": "REMARK", "text": f"Done. {SIMULATED[engine]} is simulated in this sandbox: the "
                                                          "states come from SGP4 propagation of the TLE"}
