@@ -77,6 +77,15 @@ class Refusals:
     messages: dict[str, str]
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
 
+    @classmethod
+    def by_kind(cls, token: int, scope: int, messages: dict[str, str], token_headers: dict[str, str] | None = None
+                ) -> "Refusals":
+        """The usual layout: one status for every token problem, another for a missing scope;
+        ``token_headers`` (e.g. WWW-Authenticate) go with the token problems."""
+        token_kinds = (MISSING, MALFORMED, UNKNOWN, EXPIRED, REVOKED)
+        return cls(statuses={**{kind: token for kind in token_kinds}, SCOPE: scope}, messages=messages,
+                   headers={kind: dict(token_headers) for kind in token_kinds} if token_headers else {})
+
     def error(self, kind: str, **details: str) -> ApiError:
         message = self.messages[kind].format(**details)
         return ApiError(self.statuses[kind], message, field="Authorization", location="header",

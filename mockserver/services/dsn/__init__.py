@@ -21,8 +21,8 @@ class Dsn(Service):
     spec = "dsn-orbapi.yaml"
     handlers = "mockserver.services.dsn.handlers"
     errors = ErrorStyle()
-    refusals = Refusals(
-        statuses={MISSING: 401, MALFORMED: 401, UNKNOWN: 401, EXPIRED: 401, REVOKED: 401, SCOPE: 403},
+    refusals = Refusals.by_kind(
+        token=401, scope=403,
         messages={MISSING: "Missing API token", MALFORMED: "Invalid API token", UNKNOWN: "Invalid API token",
                   EXPIRED: "API token has expired", REVOKED: "API token has been revoked",
                   SCOPE: "API token does not have the required scope: {scope}"})

@@ -23,8 +23,8 @@ class NraoOds(Service):
     errors = FastApiStyle()
     # The service is FastAPI behind HTTP bearer auth: every refusal is a 403 with a detail,
     # and the documented client reaction to 403 is to fetch a new token once.
-    refusals = Refusals(
-        statuses={MISSING: 403, MALFORMED: 403, UNKNOWN: 403, EXPIRED: 403, REVOKED: 403, SCOPE: 403},
+    refusals = Refusals.by_kind(
+        token=403, scope=403,
         messages={MISSING: "Not authenticated", MALFORMED: "Invalid authentication credentials",
                   UNKNOWN: "Could not validate token", EXPIRED: "Token has expired",
                   REVOKED: "Token has been revoked", SCOPE: "Client lacks the required scope: {scope}"})

@@ -47,14 +47,13 @@ class Okapi(Service):
     handlers = "mockserver.services.okapi.handlers"
     errors = OkapiStyle()
     login_errors = Auth0Style()
-    refusals = Refusals(
-        statuses={MISSING: 401, MALFORMED: 401, UNKNOWN: 401, EXPIRED: 401, REVOKED: 401, SCOPE: 403},
+    refusals = Refusals.by_kind(
+        token=401, scope=403,
         messages={MISSING: "Authorization header is expected: log in at Auth0 and send 'Bearer <access_token>'",
                   MALFORMED: "Authorization header must be 'Bearer <access_token>'",
                   UNKNOWN: "Invalid token: it was not issued for this API", EXPIRED: "Token has expired: log in again",
                   REVOKED: "Token has been revoked: log in again", SCOPE: "Token lacks the scope {scope}"},
-        headers={kind: {"WWW-Authenticate": 'Bearer realm="OKAPI"'} for kind in (MISSING, MALFORMED, UNKNOWN,
-                                                                             EXPIRED, REVOKED)})
+        token_headers={"WWW-Authenticate": 'Bearer realm="OKAPI"'})
     default_token_ttl = 86_400.0      # Auth0's default, and what OKAPI's documentation says: a day
     default_job_pace = JobPace(seconds=2.0, polls=None)
     slash_redirect = None
