@@ -29,6 +29,7 @@ import math
 from collections.abc import Callable, Sequence
 from itertools import repeat
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from sgp4.api import Satrec
@@ -143,62 +144,78 @@ def to_earth_fixed(times: np.ndarray, position: np.ndarray, velocity: np.ndarray
     return fixed, moving, ok & np.all(np.isfinite(fixed), axis=1)
 
 
-class Orbit:
-    """One satellite's sgp4 propagator: exact at any time, or interpolated from a lattice.
+class Trajectory(Protocol):
+    """What the pass search needs of a satellite's motion, whatever computes it.
 
-    ``exact`` calls sgp4 at every time asked. ``use_lattice`` propagates once on
-    the nodes n * spacing that a search needs (shared by every station that
-    sees the satellite at the same time) and ``interpolate`` then answers
-    between nodes by cubic Hermite interpolation of the Earth-fixed states,
-    whose velocities are the derivatives; with a minute between nodes a LEO
-    position stays within a metre of sgp4's.
+    ``teme`` gives TEME positions (km), velocities (km/s) and an error code per
+    time (0 where the state is good); the other members bound the search.
     """
+
+    @property
+    def period_s(self) -> float: ...
+
+    @property
+    def apogee_km(self) -> float: ...
+
+    @property
+    def eccentricity(self) -> float: ...
+
+    def teme(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]: ...
+
+
+class Sgp4Trajectory:
+    """A TLE's motion, by sgp4."""
 
     def __init__(self, satrec: Satrec) -> None:
         self.satrec = satrec
-        self._lattice: tuple[float, int, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     @property
     def period_s(self) -> float:
         return 2 * math.pi / self.satrec.no_kozai * 60.0
 
-    def exact(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Earth-fixed position, velocity and validity straight from sgp4."""
-        times = np.asarray(times, dtype=float)
-        position, velocity, errors = propagate(self.satrec, times)
-        return to_earth_fixed(times, position, velocity, errors == 0)
+    @property
+    def apogee_km(self) -> float:
+        return self.satrec.a * (1 + self.satrec.ecco) * WGS72_RADIUS_KM
 
-    def use_lattice(self, spacing: float, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Propagate the (sorted, unique) lattice nodes n, at n * spacing; returns their states.
+    @property
+    def eccentricity(self) -> float:
+        return self.satrec.ecco
 
-        Each interval between two consecutive nodes gets its cubic's coefficients once,
-        so that interpolating is a table lookup and Horner's rule.
-        """
-        fixed, moving, ok = self.exact(nodes * spacing)
-        p, m = fixed.T, moving.T * spacing                       # (3, nodes)
+    def teme(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return propagate(self.satrec, times)
+
+
+class Lattice:
+    """Cubic Hermite interpolation of states known at the nodes n * spacing.
+
+    The velocities are the positions' derivatives, so each interval between two
+    consecutive nodes is a cubic whose coefficients are computed once:
+    interpolating is then a table lookup and Horner's rule. With a minute
+    between nodes a LEO position stays within a metre of the true one.
+    """
+
+    def __init__(self, spacing: float, nodes: np.ndarray, position: np.ndarray, velocity: np.ndarray,
+                 ok: np.ndarray) -> None:
+        """``nodes`` sorted and unique; ``position`` and ``velocity`` (nodes, 3)."""
+        p, m = position.T, velocity.T * spacing                  # (3, nodes)
         p0, p1, m0, m1 = p[:, :-1], p[:, 1:], m[:, :-1], m[:, 1:]
-        coefficients = np.concatenate([p0, m0, 3 * (p1 - p0) - 2 * m0 - m1, 2 * (p0 - p1) + m0 + m1])   # (12, intervals)
-        usable = ok[:-1] & ok[1:] & (np.diff(nodes) == 1)
-        first = int(nodes[0])
-        slot = np.full(int(nodes[-1]) - first + 1, -1, dtype=np.int64)   # node number -> its interval
-        slot[nodes[:-1] - first] = np.arange(nodes.size - 1)
-        self._lattice = (spacing, first, slot, coefficients, usable)
-        return fixed, moving, ok
+        self.coefficients = np.concatenate([p0, m0, 3 * (p1 - p0) - 2 * m0 - m1, 2 * (p0 - p1) + m0 + m1])  # (12, intervals)
+        self.usable = ok[:-1] & ok[1:] & (np.diff(nodes) == 1)
+        self.spacing, self.first = spacing, int(nodes[0])
+        self.slot = np.full(int(nodes[-1]) - self.first + 1, -1, dtype=np.int64)   # node number -> its interval
+        self.slot[nodes[:-1] - self.first] = np.arange(nodes.size - 1)
 
-    def interpolate(self, times: np.ndarray, rates: bool = True) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-        """Earth-fixed states between lattice nodes (both neighbours of every time must be nodes).
-
-        Positions and velocities come as (3, times) columns; velocities only when ``rates``.
-        """
-        assert self._lattice is not None, "use_lattice() before interpolating"
-        h, first, slot, coefficients, usable = self._lattice
-        offset = np.asarray(times, dtype=float) / h - first
-        k = np.clip(np.floor(offset).astype(np.int64), 0, slot.size - 1)
-        interval = slot[k]
-        found = interval >= 0
+    def __call__(self, times: np.ndarray, rates: bool = True) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """Positions and velocities as (3, times) columns (velocities only when ``rates``), and
+        whether each time lies between two good nodes."""
+        h = self.spacing
+        offset = np.asarray(times, dtype=float) / h - self.first
+        k = np.clip(np.floor(offset).astype(np.int64), 0, self.slot.size - 1)
+        interval = self.slot[k]
+        found = (interval >= 0) & (offset >= 0) & (offset <= self.slot.size - 1)
         interval[~found] = 0
         s = offset - k
-        a, b, c, d = np.take(coefficients, interval, axis=1).reshape(4, 3, -1)
+        a, b, c, d = np.take(self.coefficients, interval, axis=1).reshape(4, 3, -1)
         position = d * s                     # Horner's rule in place: large temporaries cost more than the sums
         position += c
         position *= s
@@ -212,7 +229,39 @@ class Orbit:
             velocity *= s
             velocity += b
             velocity /= h
-        return position, velocity, found & usable[interval]
+        return position, velocity, found & self.usable[interval]
+
+
+class Orbit:
+    """One satellite's Earth-fixed motion: exact at any time, or interpolated from a lattice.
+
+    ``exact`` asks the trajectory at every time. ``use_lattice`` asks it once on
+    the nodes n * spacing that a search needs (shared by every station that
+    sees the satellite at the same time) and ``interpolate`` then answers
+    between nodes from the Earth-fixed states' Hermite cubics.
+    """
+
+    def __init__(self, trajectory: Trajectory) -> None:
+        self.trajectory = trajectory
+        self._lattice: Lattice | None = None
+
+    def exact(self, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Earth-fixed position, velocity and validity straight from the trajectory."""
+        times = np.asarray(times, dtype=float)
+        position, velocity, errors = self.trajectory.teme(times)
+        return to_earth_fixed(times, position, velocity, errors == 0)
+
+    def use_lattice(self, spacing: float, nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Compute the (sorted, unique) lattice nodes n, at n * spacing; returns their states."""
+        fixed, moving, ok = self.exact(nodes * spacing)
+        self._lattice = Lattice(spacing, nodes, fixed, moving, ok)
+        return fixed, moving, ok
+
+    def interpolate(self, times: np.ndarray, rates: bool = True) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """Earth-fixed states between lattice nodes (both neighbours of every time must be nodes),
+        as (3, times) columns."""
+        assert self._lattice is not None, "use_lattice() before interpolating"
+        return self._lattice(times, rates)
 
 
 class Sites:
@@ -339,17 +388,17 @@ def _degrees_asin(sine: np.ndarray) -> np.ndarray:
     return np.degrees(sine, out=sine)
 
 
-def _visibility_radius(satrec: Satrec, mask_deg: float) -> float:
+def _visibility_radius(trajectory: Trajectory, mask_deg: float) -> float:
     """Largest central angle (radians) at which the satellite can stand above the mask, at apogee."""
-    apogee_km = satrec.a * (1 + satrec.ecco) * WGS72_RADIUS_KM
+    apogee_km = trajectory.apogee_km
     mask = math.radians(max(mask_deg - 1.0, -0.5))   # a degree of slack: geodetic vs geocentric up
     return math.acos(min(1.0, POLAR_RADIUS_KM / apogee_km * math.cos(mask))) - mask
 
 
-def _ground_track_rate(satrec: Satrec) -> float:
+def _ground_track_rate(trajectory: Trajectory) -> float:
     """Upper bound of how fast (rad/s) the sub-satellite point moves over the Earth."""
-    e = satrec.ecco
-    mean_motion = satrec.no_kozai / 60.0
+    e = trajectory.eccentricity
+    mean_motion = 2 * math.pi / trajectory.period_s
     return mean_motion * (1 + e) ** 2 / (1 - e**2) ** 1.5 + EARTH_ROTATION_RAD_S
 
 
@@ -363,7 +412,18 @@ def look_at(source: Source, sites: Sites, times: np.ndarray, which: np.ndarray,
     return sites.pairs(fixed, moving, ok, which, azimuth)
 
 
-def find_passes(satrec: Satrec, sites: Sequence[GroundSite], start: float, end: float,
+def _scan_margin(period_s: float) -> float:
+    """How far before and after the window the scan looks, for rises before it and sets after it."""
+    return min(max(period_s / 2, 1800.0), 43_200.0)
+
+
+def search_span(period_s: float, start: float, end: float) -> tuple[float, float]:
+    """The times a search of [start, end] may ask a trajectory about (a lattice node either side included)."""
+    margin = _scan_margin(period_s) + 2 * LATTICE_S
+    return start - margin, end + margin
+
+
+def find_passes(satellite: Satrec | Trajectory, sites: Sequence[GroundSite], start: float, end: float,
                 min_elevation: float = 10.0, step: float = 60.0) -> list[Pass]:
     """Every pass whose AOS falls in [start, end], over each site, sorted by AOS.
 
@@ -373,13 +433,14 @@ def find_passes(satrec: Satrec, sites: Sequence[GroundSite], start: float, end: 
     """
     if not sites or end <= start:
         return []
+    trajectory = Sgp4Trajectory(satellite) if isinstance(satellite, Satrec) else satellite
     geo = Sites(sites)
-    orbit = Orbit(satrec)
+    orbit = Orbit(trajectory)
     horizon = min(0.0, min_elevation)
 
     # 1. Scan the window (and a margin for rises before start and sets after end).
-    spacing = orbit.period_s * SCAN_FRACTION
-    margin = min(max(orbit.period_s / 2, 1800.0), 43_200.0)
+    spacing = trajectory.period_s * SCAN_FRACTION
+    margin = _scan_margin(trajectory.period_s)
     times = start - margin + spacing * np.arange(math.ceil((end - start + 2 * margin) / spacing) + 1)
     fixed, moving, ok = orbit.exact(times)
     scan = geo.grid(fixed, moving, ok)                                     # (times, stations)
@@ -388,7 +449,7 @@ def find_passes(satrec: Satrec, sites: Sequence[GroundSite], start: float, end: 
     #    closest approach can reach the mask, and whose cubic estimate comes near it.
     rising = scan.rising()
     k, site = np.nonzero(rising[:-1] & ~rising[1:])
-    reach = _visibility_radius(satrec, min_elevation) + _ground_track_rate(satrec) * spacing
+    reach = _visibility_radius(trajectory, min_elevation) + _ground_track_rate(trajectory) * spacing
     near = np.fmax(geo.cos_central(fixed[k], site), geo.cos_central(fixed[k + 1], site)) >= math.cos(min(reach, math.pi))
     k, site = k[near], site[near]
     (y0, r0), (y1, r1) = scan.elevation_rate(k, site), scan.elevation_rate(k + 1, site)
