@@ -14,10 +14,13 @@ import connexion
 import yaml
 from connexion.exceptions import (BadRequestProblem, Forbidden, OAuthProblem, ProblemException,
                                   Unauthorized, UnsupportedMediaTypeProblem)
+from connexion.datastructures import MediaTypeDict
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.options import SwaggerUIOptions
 from connexion.resolver import RelativeResolver
-from connexion.validators import VALIDATOR_MAP, ParameterValidator
+from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
+from jsonschema import ValidationError
+from jsonschema.exceptions import best_match
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
@@ -87,7 +90,41 @@ class NamingParameterValidator(ParameterValidator):
         return error
 
 
-VALIDATORS = {**VALIDATOR_MAP, "parameter": NamingParameterValidator}
+def closest_alternative(error: ValidationError) -> ValidationError:
+    """For a body that fits none of a schema's alternatives (anyOf/oneOf), the error of the one it came closest to.
+
+    jsonschema reports "... is not valid under any of the given schemas", which
+    names neither the field nor the problem. The closest alternative is one whose
+    type the value has, with the fewest errors; its deepest error is reported.
+    """
+    while error.context:
+        branches: dict[Any, list[ValidationError]] = {}
+        for sub in error.context:
+            branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+        fitting = [errs for errs in branches.values()
+                   if not any(e.validator == "type" and not e.relative_path for e in errs)] or list(branches.values())
+        closest = min(fitting, key=len)
+        error = max(closest, key=lambda e: len(e.absolute_path))
+    return error
+
+
+class ExplainingJSONBodyValidator(JSONRequestBodyValidator):
+    """Connexion's JSON body validator, naming the field and problem when no alternative of a schema fits."""
+
+    def _validate(self, body: Any) -> dict | None:
+        try:
+            return super()._validate(body)
+        except BadRequestProblem:
+            errors = list(self._validator.iter_errors(body)) if body is not None else []
+            if not errors:
+                raise
+            error = closest_alternative(best_match(errors))
+            where = ".".join(str(part) for part in error.absolute_path)
+            raise BadRequestProblem(detail=f"{error.message} - '{where}'" if where else error.message) from None
+
+
+VALIDATORS = {**VALIDATOR_MAP, "parameter": NamingParameterValidator,
+              "body": MediaTypeDict({**VALIDATOR_MAP["body"], "*/*json": ExplainingJSONBodyValidator})}
 
 
 class SkymockApp:
