@@ -4,6 +4,9 @@ from __future__ import annotations
 from typing import Any
 
 from sandbox import Mock
+from sgp4.api import Satrec, jday
+
+from mockserver.core.clock import parse_instant
 
 NOW = "2018-08-07T12:00:00Z"
 AUDIENCE = "https://api.okapiorbits.space/picard"
@@ -13,6 +16,17 @@ TLE = ("1 25544U 98067A   18218.76369510  .00001449  00000-0  29472-4 0  9993\n"
        "2 25544  51.6423 126.6422 0005481  33.3092  62.9075 15.53806849126382")
 GROUND = {"longitude": 10.645, "latitude": 52.3283, "altitude": 0.048}
 WINDOW = {"start": "2018-08-07T18:00:00.000Z", "end": "2018-08-08T00:00:00.000Z"}
+
+
+def sgp4_state(epoch: str) -> list[float]:
+    """The example TLE's TEME state (km, km/s) at an instant, straight from sgp4."""
+    line1, line2 = TLE.split("\n")
+    moment = parse_instant(epoch)
+    jd, fr = jday(moment.year, moment.month, moment.day, moment.hour, moment.minute,
+                  moment.second + moment.microsecond / 1e6)
+    error, position, velocity = Satrec.twoline2rv(line1, line2).sgp4(jd, fr)
+    assert error == 0
+    return [*position, *velocity]
 
 
 def pass_request(step: float | None = 60, **members: Any) -> dict[str, Any]:

@@ -3,20 +3,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from okapidata import TLE, propagation_request
-from sgp4.api import Satrec, jday
+from okapidata import propagation_request, sgp4_state
 
 from mockserver.core.clock import parse_instant
-
-
-def sgp4_state(epoch: str) -> list[float]:
-    line1, line2 = TLE.split("\n")
-    moment = parse_instant(epoch)
-    jd, fr = jday(moment.year, moment.month, moment.day, moment.hour, moment.minute,
-                  moment.second + moment.microsecond / 1e6)
-    error, position, velocity = Satrec.twoline2rv(line1, line2).sgp4(jd, fr)
-    assert error == 0
-    return [*position, *velocity]
 
 
 def test_simple_gives_sgp4_states_from_the_tle_epoch_to_the_end_at_the_step(okapi):

@@ -3,7 +3,9 @@
 Pass predictions: ``simple`` (every pass with its look angles at the requested
 step) and ``summary`` (the passes condensed, plus totals). Orbits: ``simple``
 (state vectors), and the CCSDS messages in their own key names: OMM (the mean
-elements SGP4 used), OEM (the ephemeris) and OPM (the state at the end).
+elements SGP4 used), OEM (the ephemeris) and OPM (the state at the end, which a
+numerical engine takes back as an orbit). States are in the frame the orbit came
+in: TEME for a TLE, GCRF for state.json, the OPM's REF_FRAME for an OPM.
 The real service's pass fields are not published; these names are the kit's.
 """
 from __future__ import annotations
@@ -16,7 +18,7 @@ from ...astro.tle import ElementSet
 from ...core.clock import iso_ms
 
 ORIGINATOR = "OKAPI:Orbits sandbox (Skymock)"
-FRAME = "TEME"                      # SGP4's own frame; CCSDS knows it by this name
+FRAME = "TEME"                      # SGP4's own frame (a TLE's states); CCSDS knows it by this name
 STATE_KEYS = ("X", "Y", "Z", "X_DOT", "Y_DOT", "Z_DOT")
 
 
@@ -65,7 +67,7 @@ def _states(outcome: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _orbit_simple(outcome: dict[str, Any]) -> dict[str, Any]:
-    return {"object": outcome["object"], "reference_frame": FRAME, "time_system": "UTC",
+    return {"object": outcome["object"], "reference_frame": outcome.get("frame", FRAME), "time_system": "UTC",
             "states": [{"epoch": e, "x": s[0], "y": s[1], "z": s[2], "x_dot": s[3], "y_dot": s[4], "z_dot": s[5]}
                        for e, s in zip(outcome["epochs"], outcome["states"])]}
 
@@ -76,9 +78,10 @@ def _header(kind: str, outcome: dict[str, Any]) -> dict[str, Any]:
 
 def _meta(outcome: dict[str, Any]) -> dict[str, Any]:
     thing = outcome["object"]
-    return {"OBJECT_NAME": thing["name"] or f"NORAD {thing['norad_id']}",
-            "OBJECT_ID": thing["international_designator"] or str(thing["norad_id"]),
-            "CENTER_NAME": "EARTH", "REF_FRAME": FRAME, "TIME_SYSTEM": "UTC"}
+    catalog = thing["norad_id"]
+    return {"OBJECT_NAME": thing["name"] or (f"NORAD {catalog}" if catalog is not None else "UNKNOWN"),
+            "OBJECT_ID": thing["international_designator"] or (str(catalog) if catalog is not None else "UNKNOWN"),
+            "CENTER_NAME": "EARTH", "REF_FRAME": outcome.get("frame", FRAME), "TIME_SYSTEM": "UTC"}
 
 
 def _exponent_field(text: str) -> float:
@@ -112,7 +115,7 @@ def _oem(outcome: dict[str, Any]) -> dict[str, Any]:
 
 def _opm(outcome: dict[str, Any]) -> dict[str, Any]:
     return {"orbit": {"OPM_HEADER": _header("OPM", outcome), "OPM_META_DATA": _meta(outcome),
-                      "OPM_DATA": _states(outcome)[-1]}}
+                      "OPM_DATA": {**_states(outcome)[-1], **outcome.get("spacecraft", {})}}}
 
 
 RENDERERS = {("predict-passes", "simple"): _passes_simple, ("predict-passes", "summary"): _passes_summary,

@@ -8,12 +8,14 @@ the user who asked: another user's request id is as unknown as a made-up one.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import numpy as np
 
-from ...astro.passes import GroundSite, find_passes, propagate
+from ...astro.orbits import EARTH_RADIUS_KM, FRAMES, CartesianState, NumericalOrbit, elements, propagate_state
+from ...astro.passes import GroundSite, find_passes, propagate, search_span
 from ...astro.tle import ElementSet, TLEError, parse_tle_text
 from ...core.auth import Credential
 from ...core.clock import iso_ms, parse_instant
@@ -32,7 +34,8 @@ ENGINES = ("sgp4", "neptune", "orekit-numerical")
 PASS_FORMATS = ("simple", "summary")
 PROPAGATION_FORMATS = {"sgp4": ("simple", "omm", "oem"), "neptune": ("simple", "oem", "opm"),
                        "orekit-numerical": ("simple", "oem", "opm")}
-ORBIT_TYPES = ("tle.txt",)
+ORBIT_TYPES = {"sgp4": ("tle.txt",), "neptune": ("tle.txt", "state.json", "opm.json"),
+               "orekit-numerical": ("tle.txt", "state.json", "opm.json")}
 GROUND_TYPES = ("ground_loc.json",)
 WINDOW_TYPES = ("tw.json",)
 PASS_SETTINGS_TYPES = ("shared_prop_settings.json", "prop_settings.json")
@@ -42,8 +45,29 @@ MAX_PROPAGATION_SPAN = timedelta(days=366)
 MAX_SAMPLES = 100_000            # look angles or states in one result
 DEFAULT_STEP_S = 60.0
 ALTITUDE_KM = (-0.5, 10.0)       # from the Dead Sea shore to above the highest summit
+MAX_NUMERICAL_ARC = timedelta(days=31)   # from a state's epoch to the furthest time asked
+MIN_PERIGEE_ALTITUDE_KM = 80.0
+MAX_APOGEE_KM = 1_000_000.0      # beyond, the Sun pulls harder than the Earth
+STATE_KEYS = ("x", "y", "z", "x_dot", "y_dot", "z_dot")
 
 SIMULATED = {"neptune": "NEPTUNE", "orekit-numerical": "Orekit"}
+FROM_TLE = "the states come from SGP4 propagation of the TLE"
+FROM_STATE = ("the state is integrated numerically with two-body gravity and the J2 term only "
+              "(no drag, third bodies or radiation pressure)")
+
+
+@dataclass(frozen=True)
+class StateOrbit:
+    """An orbit given as a state vector (state.json or opm.json), for the numerical engines."""
+
+    state: CartesianState
+    object: dict[str, Any]
+    spacecraft: dict[str, float]
+    where: str                      # the field the state was read from
+
+    @property
+    def epoch(self) -> datetime:
+        return datetime.fromtimestamp(self.state.epoch, timezone.utc)
 
 
 def auth0_error(status: int, error: str, description: str) -> ApiError:
@@ -90,7 +114,7 @@ class OkapiModel:
 
     # --- requests -----------------------------------------------------------------------------
     def request_passes(self, who: Credential, engine: str, body: dict[str, Any]) -> dict[str, Any]:
-        element_set = self._orbit(body)
+        orbit = self._orbit(body, engine)
         lat, lon, alt_km = self._ground_location(body)
         start, end = self._time_window(body)
         step, where = self._step(body, PASS_SETTINGS_TYPES)
@@ -98,22 +122,28 @@ class OkapiModel:
             raise invalid(where, f"{step:g} s is too fine for a window of "
                           f"{end - start}; use a coarser step or a shorter window", step)
         site = GroundSite("ground", lat, lon, alt_km * 1000.0)
-        found = find_passes(element_set.satrec(), [site], start.timestamp(), end.timestamp(), 0.0, step)
+        if isinstance(orbit, StateOrbit):
+            first, last = search_span(elements(orbit.state).period_s, start.timestamp(), end.timestamp())
+            self._within_arc(orbit, start, end, "time_window")
+            satellite = NumericalOrbit(orbit.state, first, last)
+        else:
+            satellite = orbit.satrec()
+        found = find_passes(satellite, [site], start.timestamp(), end.timestamp(), 0.0, step)
         samples = sum(len(p.track_times) for p in found)
         if samples > MAX_SAMPLES:
             raise invalid(where, f"{step:g} s gives {samples} look angles, more than "
                           f"{MAX_SAMPLES} in one result; use a coarser step or a shorter window", step)
-        outcome = {"object": formats.object_of(element_set),
+        outcome = {"object": self._object(orbit), "simulation": self._simulation(orbit),
                    "ground_location": {"longitude": lon, "latitude": lat, "altitude": alt_km},
                    "time_window": {"start": iso_ms(start), "end": iso_ms(end)}, "output_step_size": step,
                    "passes": [formats.pass_record(p) for p in found]}
         return self._accept(who, "predict-passes", engine, outcome)
 
     def request_propagation(self, who: Credential, engine: str, body: dict[str, Any]) -> dict[str, Any]:
-        element_set = self._orbit(body)
+        orbit = self._orbit(body, engine)
         content = self._settings(body, PROPAGATION_SETTINGS_TYPES, required=True)
         where = "settings.content"
-        start = element_set.epoch
+        start = orbit.epoch
         if content.get("propagation_start_epoch") is not None:
             start = self._instant(content["propagation_start_epoch"], f"{where}.propagation_start_epoch")
         if content.get("propagation_end_epoch") is None:
@@ -121,7 +151,7 @@ class OkapiModel:
         end = self._instant(content["propagation_end_epoch"], f"{where}.propagation_end_epoch")
         if end <= start:
             raise invalid(f"{where}.propagation_end_epoch", f"must be after the start, {iso_ms(start)} "
-                          "(the TLE's epoch unless propagation_start_epoch is given)", content["propagation_end_epoch"])
+                          "(the orbit's epoch unless propagation_start_epoch is given)", content["propagation_end_epoch"])
         if end - start > MAX_PROPAGATION_SPAN:
             raise invalid(f"{where}.propagation_end_epoch", f"spans {end - start}; at most "
                           f"{MAX_PROPAGATION_SPAN.days} days can be propagated in one request", content["propagation_end_epoch"])
@@ -133,18 +163,46 @@ class OkapiModel:
         times = start.timestamp() + step * np.arange(count)
         if times[-1] < end.timestamp():
             times = np.append(times, end.timestamp())
-        position, velocity, errors = propagate(element_set.satrec(), times)
+        if isinstance(orbit, StateOrbit):
+            self._within_arc(orbit, start, end, where)
+            position, velocity, errors = propagate_state(orbit.state, times)
+            frame, reason = orbit.state.frame, "the trajectory reaches the ground"
+        else:
+            position, velocity, errors = propagate(orbit.satrec(), times)
+            frame, reason = formats.FRAME, "the satellite has decayed or the elements are unusable"
         if errors.any():
             at = int(np.argmax(errors != 0))
-            raise ApiError(422, f"SGP4 cannot propagate this orbit to {iso_ms(datetime.fromtimestamp(times[at], start.tzinfo))}"
-                                f" (error {int(errors[at])}: the satellite has decayed or the elements are unusable); "
-                                "end the propagation earlier", field="settings.content.propagation_end_epoch",
-                           code="input")
-        outcome = {"object": formats.object_of(element_set), "tle": [element_set.line1, element_set.line2],
+            raise ApiError(422, f"{'The integrator' if isinstance(orbit, StateOrbit) else 'SGP4'} cannot propagate this orbit to {iso_ms(datetime.fromtimestamp(times[at], start.tzinfo))}"
+                                f" (error {int(errors[at])}: {reason}); end the propagation earlier",
+                           field="settings.content.propagation_end_epoch", code="input")
+        outcome = {"object": self._object(orbit), "simulation": self._simulation(orbit), "frame": frame,
                    "created": iso_ms(self.now()),
                    "epochs": [iso_ms(datetime.fromtimestamp(t, start.tzinfo)) for t in times.tolist()],
                    "states": np.round(np.hstack([position, velocity]), 9).tolist()}
+        if isinstance(orbit, StateOrbit):
+            outcome["spacecraft"] = orbit.spacecraft
+        else:
+            outcome["tle"] = [orbit.line1, orbit.line2]
         return self._accept(who, "propagate-orbit", engine, outcome)
+
+    @staticmethod
+    def _object(orbit: ElementSet | StateOrbit) -> dict[str, Any]:
+        return orbit.object if isinstance(orbit, StateOrbit) else formats.object_of(orbit)
+
+    @staticmethod
+    def _simulation(orbit: ElementSet | StateOrbit) -> str:
+        return FROM_STATE if isinstance(orbit, StateOrbit) else FROM_TLE
+
+    @staticmethod
+    def _within_arc(orbit: StateOrbit, start: datetime, end: datetime, where: str) -> None:
+        """Refuse times further from a state's epoch than the numerical engines integrate."""
+        epoch = orbit.epoch
+        for moment, name in ((start, "start"), (end, "end")):
+            if abs(moment - epoch) > MAX_NUMERICAL_ARC:
+                field = f"{where}.content.{name}" if where == "time_window" else f"{where}.propagation_{name}_epoch"
+                raise invalid(field, f"{iso_ms(moment)} is {abs(moment - epoch)} from the state's epoch "
+                              f"{iso_ms(epoch)}; numerical propagation reaches at most {MAX_NUMERICAL_ARC.days} days "
+                              f"from it: send a state closer to the times you ask for", iso_ms(moment))
 
     def _accept(self, who: Credential, family: str, engine: str, outcome: dict[str, Any]) -> dict[str, Any]:
         job = self.box.jobs.submit(who.owner, f"{family}/{engine}", outcome)
@@ -170,9 +228,10 @@ class OkapiModel:
                 "type": "WARNING", "text": f"The request is still being processed ({done:.0%} done); ask again shortly"}}, \
                 202, ({"Retry-After": str(hint)} if hint is not None else {})
         body = formats.render(family, fmt, self.box.jobs.outcome(request_id))
+        outcome = self.box.jobs.outcome(request_id)
         if engine in SIMULATED:
-            body["status"] = {"type": "REMARK", "text": f"Done. {SIMULATED[engine]} is simulated in this sandbox: the "
-                                                         "states come from SGP4 propagation of the TLE"}
+            body["status"] = {"type": "REMARK", "text": f"Done. {SIMULATED[engine]} is simulated in this sandbox: "
+                                                         f"{outcome.get('simulation', FROM_TLE)}"}
         else:
             body["status"] = {"type": "NONE", "text": "Done"}
         return body, 200, {}
@@ -199,14 +258,107 @@ class OkapiModel:
             raise missing(key)
         return None, key
 
-    def _orbit(self, body: dict[str, Any]) -> ElementSet:
-        content, where = self._member(body, "orbit", ORBIT_TYPES, legacy="tle")
+    def _orbit(self, body: dict[str, Any], engine: str) -> ElementSet | StateOrbit:
+        kinds = ORBIT_TYPES[engine]
+        try:
+            content, where = self._member(body, "orbit", kinds, legacy="tle")
+        except ApiError as exc:
+            if exc.field == "orbit.type" and engine == "sgp4":
+                raise invalid("orbit.type", "must be 'tle.txt': SGP4 propagates TLEs; send states "
+                              "(state.json, opm.json) to a numerical engine", body["orbit"].get("type")) from None
+            raise
+        kind = body["orbit"].get("type") if isinstance(body.get("orbit"), dict) else "tle.txt"
+        if kind == "state.json":
+            return self._state_json(content, where)
+        if kind == "opm.json":
+            return self._opm_json(content, where)
         if not isinstance(content, str):
             raise invalid(where, "must be the TLE as text: its two lines separated by a newline", content)
         try:
             return parse_tle_text(content)
         except TLEError as exc:
             raise invalid(where, f"is not a valid TLE: {exc}") from None
+
+    def _state_json(self, content: Any, where: str) -> StateOrbit:
+        """OKAPI's state.json: {x, y, z (km), x_dot, y_dot, z_dot (km/s), epoch, area (m^2), mass (kg)}, GCRF."""
+        if not isinstance(content, dict):
+            raise invalid(where, "must be an object with x, y, z (km), x_dot, y_dot, z_dot (km/s), epoch, "
+                          "area (m^2) and mass (kg)", content)
+        values = [self._number(content, name, where) for name in STATE_KEYS]
+        epoch = self._instant(self._present(content, "epoch", where), f"{where}.epoch")
+        spacecraft = {"MASS": self._number(content, "mass", where, positive=True),
+                      "DRAG_AREA": self._number(content, "area", where, positive=True)}
+        state = CartesianState(epoch.timestamp(), tuple(values[:3]), tuple(values[3:]), "GCRF")
+        thing = {"name": None, "norad_id": None, "international_designator": None, "state_epoch": iso_ms(epoch)}
+        return self._checked(StateOrbit(state, thing, spacecraft, where))
+
+    def _opm_json(self, content: Any, where: str) -> StateOrbit:
+        """A CCSDS OPM in its own key names: OPM_META_DATA (REF_FRAME ...) and OPM_DATA (EPOCH, X ... Z_DOT)."""
+        if not isinstance(content, dict):
+            raise invalid(where, "must be a CCSDS OPM object with OPM_META_DATA and OPM_DATA", content)
+        meta = self._present(content, "OPM_META_DATA", where)
+        data = self._present(content, "OPM_DATA", where)
+        for name, part in (("OPM_META_DATA", meta), ("OPM_DATA", data)):
+            if not isinstance(part, dict):
+                raise invalid(f"{where}.{name}", "must be an object", part)
+        at = f"{where}.OPM_META_DATA"
+        frame = self._present(meta, "REF_FRAME", at)
+        if frame not in FRAMES:
+            raise invalid(f"{at}.REF_FRAME", f"must be one of {', '.join(FRAMES)} (an Earth-centred inertial frame)",
+                          frame)
+        for name, only in (("CENTER_NAME", "EARTH"), ("TIME_SYSTEM", "UTC")):
+            if meta.get(name) is not None and str(meta[name]).upper() != only:
+                raise invalid(f"{at}.{name}", f"must be {only}: the sandbox propagates Earth orbits in UTC", meta[name])
+        at = f"{where}.OPM_DATA"
+        values = [self._number(data, name.upper(), at, text_ok=True) for name in STATE_KEYS]
+        epoch = self._instant(self._present(data, "EPOCH", at), f"{at}.EPOCH")
+        spacecraft = {name: self._number(data, name, at, positive=True, text_ok=True)
+                      for name in ("MASS", "DRAG_AREA") if data.get(name) is not None}
+        state = CartesianState(epoch.timestamp(), tuple(values[:3]), tuple(values[3:]), frame)
+        thing = {"name": meta.get("OBJECT_NAME") if isinstance(meta.get("OBJECT_NAME"), str) else None,
+                 "norad_id": None,
+                 "international_designator": meta.get("OBJECT_ID") if isinstance(meta.get("OBJECT_ID"), str) else None,
+                 "state_epoch": iso_ms(epoch)}
+        return self._checked(StateOrbit(state, thing, spacecraft, where))
+
+    @staticmethod
+    def _checked(orbit: StateOrbit) -> StateOrbit:
+        """Refuse states that are not on a closed orbit clear of the atmosphere."""
+        found = elements(orbit.state)
+        if found is None:
+            raise invalid(orbit.where, "is not on a closed orbit around the Earth: the speed is at or above "
+                          "escape speed for that distance")
+        if found.perigee_km - EARTH_RADIUS_KM < MIN_PERIGEE_ALTITUDE_KM:
+            raise invalid(orbit.where, f"gives a perigee {found.perigee_km - EARTH_RADIUS_KM:.0f} km above the Earth's "
+                          f"surface, under {MIN_PERIGEE_ALTITUDE_KM:g} km: the object would re-enter")
+        if found.apogee_km > MAX_APOGEE_KM:
+            raise invalid(orbit.where, f"gives an apogee {found.apogee_km:.0f} km from the Earth's centre, beyond "
+                          f"{MAX_APOGEE_KM:.0f} km where the Earth no longer holds an orbit")
+        return orbit
+
+    @staticmethod
+    def _present(content: dict[str, Any], name: str, where: str) -> Any:
+        if content.get(name) is None:
+            raise missing(f"{where}.{name}")
+        return content[name]
+
+    def _number(self, content: dict[str, Any], name: str, where: str, positive: bool = False,
+                text_ok: bool = False) -> float:
+        """A finite number (or, in CCSDS messages, its text), positive if asked."""
+        value = self._present(content, name, where)
+        number: float | None = None
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            number = float(value)
+        elif text_ok and isinstance(value, str):
+            try:
+                number = float(value)
+            except ValueError:
+                number = None
+        if number is None or not math.isfinite(number):
+            raise invalid(f"{where}.{name}", "must be a number", value)
+        if positive and number <= 0:
+            raise invalid(f"{where}.{name}", "must be more than 0", value)
+        return number
 
     def _ground_location(self, body: dict[str, Any]) -> tuple[float, float, float]:
         content, where = self._member(body, "ground_location", GROUND_TYPES, legacy="simple_ground_location")
