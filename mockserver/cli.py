@@ -16,7 +16,8 @@ def _settings(args: argparse.Namespace) -> Settings:
     if args.job_seconds is not None or args.job_polls is not None:
         # an option given alone sets that condition only: "--job-polls 3" means three polls, any time
         pace = JobPace(seconds=args.job_seconds, polls=args.job_polls)
-    return Settings(seed=args.seed, token_ttl=args.token_ttl, strict=args.strict, job_pace=pace)
+    return Settings(seed=args.seed, token_ttl=args.token_ttl, strict=args.strict, job_pace=pace,
+                    jwt_secret=args.jwt_secret)
 
 
 def _describe(service_id: str, settings: Settings, host: str, port: int) -> str:
@@ -98,6 +99,8 @@ def parser() -> argparse.ArgumentParser:
                        help="clock seconds an asynchronous job runs (default: each service's own)")
         p.add_argument("--job-polls", type=int, default=None, metavar="N",
                        help="polls answered 'still running' before a job is done (default: none)")
+        p.add_argument("--jwt-secret", default=None, metavar="TEXT",
+                       help="key signing the tokens MMODA checks by signature (default: derived from the seed)")
 
     serve = sub.add_parser("serve", help="serve the mocks, each service on its own port")
     serve.add_argument("services", nargs="*", metavar="SERVICE", help=f"any of: {', '.join(service_ids())}")

@@ -132,6 +132,10 @@ class TokenRegistry:
         self.credentials: list[Credential] = []
         self._tokens: dict[str, Token] = {}
 
+    @property
+    def clock(self) -> Clock:
+        return self._clock
+
     def add(self, credential: Credential) -> Credential:
         """Know a credential; one that is an API token is usable as a bearer token at once."""
         with self._lock:

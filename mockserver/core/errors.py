@@ -29,6 +29,7 @@ class ApiError(Exception):
     code: str = "value_error"
     value: Any = None
     headers: dict[str, str] = dc_field(default_factory=dict)
+    details: dict[str, Any] = dc_field(default_factory=dict)   # what a style may add (a debug message...)
 
     def __post_init__(self) -> None:
         super().__init__(self.message)

@@ -71,10 +71,13 @@ class JobBook:
         self.pace = pace
         self._ids = random.Random(f"skymock-jobs:{seed}")     # the same ids after every reset
 
-    def submit(self, owner: str, kind: str, outcome: Any) -> dict[str, Any]:
-        """Accept a job whose ``outcome`` is already known; returns its record (without the outcome)."""
+    def submit(self, owner: str, kind: str, outcome: Any, job_id: str | None = None) -> dict[str, Any]:
+        """Accept a job whose ``outcome`` is already known; returns its record (without the outcome).
+
+        ``job_id`` is for services that derive ids from the request (None: a seeded UUID4).
+        """
         with self._store.transaction():
-            job_id = str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
+            job_id = job_id or str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
             record = {"id": job_id, "owner": owner, "kind": kind, "submitted_at": self._clock.timestamp(), "polls": 0}
             self._jobs.put(job_id, record)
             self._outcomes.put(job_id, outcome)   # apart: a large result is copied only when it is read
@@ -86,6 +89,13 @@ class JobBook:
         if record is None or record["owner"] != owner or record["kind"] != kind:
             return None
         return record
+
+    def get(self, job_id: str) -> dict[str, Any] | None:
+        return self._jobs.get(job_id)
+
+    def all(self) -> list[dict[str, Any]]:
+        """Every job's record, oldest first."""
+        return sorted(self._jobs.values(), key=lambda r: r["submitted_at"])
 
     def poll(self, job_id: str) -> tuple[str, dict[str, Any]]:
         """Look at a job once: (RUNNING or DONE, its record). A look while running counts as a poll."""

@@ -54,6 +54,7 @@ class Settings:
     frozen: bool = False
     validate_responses: bool = False
     job_pace: JobPace | None = None     # None: the service's own default pace of asynchronous jobs
+    jwt_secret: str | None = None       # signs tokens checked by signature alone (MMODA); None: seeded
 
 
 class Service(ABC):
@@ -104,6 +105,9 @@ class Service(ABC):
     def mint_credential(self, tokens: TokenRegistry, request: dict[str, Any], serial: int) -> Credential:
         """A new credential from a control-API request (scopes, owner, lifetime...)."""
 
+    def credential_added(self, sandbox: "Sandbox", credential: Credential) -> None:
+        """Complete a credential the sandbox now knows (sign a token on its clock...); nothing by default."""
+
     @abstractmethod
     def make_model(self, sandbox: "Sandbox") -> Any:
         """The service's state and rules, built on the sandbox's clock and store."""
@@ -130,13 +134,15 @@ class Sandbox:
         self.jobs = JobBook(self.clock, self.store, JobPace(pace.seconds, pace.polls, pace.retry_after),
                             self.settings.seed)
         for credential in self.service.demo_credentials(self.settings):
-            self.tokens.add(credential)
+            self.service.credential_added(self, self.tokens.add(credential))
         self._minted = 0
         self.model = self.service.make_model(self)
 
     def mint(self, request: dict[str, Any]) -> Credential:
         self._minted += 1
-        return self.tokens.add(self.service.mint_credential(self.tokens, request, self._minted))
+        credential = self.tokens.add(self.service.mint_credential(self.tokens, request, self._minted))
+        self.service.credential_added(self, credential)
+        return credential
 
     def authenticate(self, value: str | None) -> Credential:
         """The credential behind a bearer token, or the service's own refusal (scopes: see caller())."""
