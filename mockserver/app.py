@@ -10,7 +10,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+import json
+
 import connexion
+from connexion.jsonifier import Jsonifier
 import yaml
 from connexion.exceptions import (BadRequestProblem, Forbidden, OAuthProblem, ProblemException,
                                   Unauthorized, UnsupportedMediaTypeProblem)
@@ -44,6 +47,10 @@ log = logging.getLogger("skymock")
 # (OKAPI's login takes a form or JSON, as the real one does); the choice is deliberate.
 logging.getLogger("connexion.operations.openapi3").addFilter(
     lambda record: "multiple content types" not in record.getMessage())
+# Services that take arguments the spec does not name (MMODA reports them back as unused) would
+# otherwise log a warning for each one on every request.
+logging.getLogger("connexion.decorators.parameter").addFilter(
+    lambda record: "not defined in specification" not in record.getMessage())
 ADMIN_PREFIX = "/__skymock"
 ADMIN_SPEC = "skymock-admin.yaml"
 
@@ -140,7 +147,8 @@ class SkymockApp:
 
     # --- construction -------------------------------------------------------------------
     def _build(self, settings: Settings) -> connexion.FlaskApp:
-        app = connexion.FlaskApp(__name__, specification_dir=str(SPECS))
+        # compact JSON: products can be megabytes (Connexion indents by default)
+        app = connexion.FlaskApp(__name__, specification_dir=str(SPECS), jsonifier=Jsonifier(json))
         ui = SwaggerUIOptions(swagger_ui=True, swagger_ui_path="/ui")
         app.add_api(ADMIN_SPEC, base_path=ADMIN_PREFIX, swagger_ui_options=ui, validator_map=VALIDATORS,
                     resolver=RelativeResolver("mockserver.core.admin"), strict_validation=True)
@@ -149,6 +157,7 @@ class SkymockApp:
                     resolver=RelativeResolver(self.service.handlers), strict_validation=False,
                     validate_responses=settings.validate_responses)
         app.app.json.sort_keys = False
+        app.app.json.compact = True      # products can be megabytes: no indentation
         for kind in (ApiError, ProblemException, Unauthorized, OAuthProblem, Forbidden,
                      HTTPException, MultiPartException, Exception):
             app.add_error_handler(kind, self._render_error)

@@ -10,6 +10,7 @@ PACKAGES: dict[str, str] = {
     "nrao-ods": "nrao_ods",
     "dsn": "dsn",
     "okapi": "okapi",
+    "mmoda": "mmoda",
 }
 
 
