@@ -101,6 +101,12 @@ def to_teme(epoch: float, frame: str) -> np.ndarray:
     return np.asarray(TEME.rotation_at(moment))
 
 
+def _start(state: CartesianState) -> tuple[np.ndarray, np.ndarray]:
+    """The rotation into TEME at the epoch, and the state in TEME as one 6-vector."""
+    rotation = to_teme(state.epoch, state.frame)
+    return rotation, np.concatenate([rotation @ np.array(state.position), rotation @ np.array(state.velocity)])
+
+
 def _derivatives(y: np.ndarray, _t: float) -> list[float]:
     x, yy, z, vx, vy, vz = y
     r2 = x * x + yy * yy + z * z
@@ -129,7 +135,7 @@ def _integrate(start: np.ndarray, epoch: float, times: np.ndarray) -> tuple[np.n
                               atol=ABSOLUTE_TOLERANCE, full_output=True, mxstep=50_000)
         result = result[1:]
         bad = ~np.all(np.isfinite(result), axis=1) | (np.linalg.norm(result[:, :3], axis=1) < GROUND_KM)
-        if info.get("message", "").startswith("Integration successful") is False:
+        if not info.get("message", "").startswith("Integration successful"):
             bad[:] = True
         if bad.any():
             bad[int(np.argmax(bad)):] = True
@@ -158,8 +164,7 @@ class NumericalOrbit:
         if found is None:
             raise ValueError("the state is not on a closed orbit around the Earth")
         self._elements = found
-        rotation = to_teme(self.state.epoch, self.state.frame)
-        start = np.concatenate([rotation @ np.array(self.state.position), rotation @ np.array(self.state.velocity)])
+        _, start = _start(self.state)
         nodes = np.arange(math.floor(self.first / self.spacing), math.ceil(self.last / self.spacing) + 2)
         states, errors = _integrate(start, self.state.epoch, nodes * self.spacing)
         ok = errors == 0
@@ -187,8 +192,7 @@ class NumericalOrbit:
 def propagate_state(state: CartesianState, times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Positions (km) and velocities (km/s), (times, 3), in the state's own frame at sorted Unix
     ``times``, and an error code per time (0: good; 6: the trajectory reached the ground)."""
-    rotation = to_teme(state.epoch, state.frame)
-    start = np.concatenate([rotation @ np.array(state.position), rotation @ np.array(state.velocity)])
+    rotation, start = _start(state)
     states, errors = _integrate(start, state.epoch, np.asarray(times, dtype=float))
     back = rotation.T
     return states[:, :3] @ back.T, states[:, 3:] @ back.T, errors

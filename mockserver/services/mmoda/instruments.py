@@ -16,7 +16,7 @@ import numpy as np
 from astropy.time import Time
 
 from . import science
-from .encoding import NumpyProduct, image
+from .encoding import DataUnit, NumpyProduct
 from .parameters import Parameter, Query, not_understood, source_query
 
 SUPPORT_TAIL = ("\n\nThe support team has been notified, and we are investigating to resolve the issue as soon as "
@@ -89,15 +89,13 @@ class Instrument:
 
     def parameter_names(self, product: str) -> list[str]:
         """What ``/api/par-names`` lists: every parameter but the user catalog."""
-        return [p.name if p.name != "T2" else "T2" for p in self._with_format(product) if p.name != "user_catalog"]
-
-    def _with_format(self, product: str) -> list[Parameter]:
-        out: list[Parameter] = []
+        names = []
         for parameter in self.parameters(product):
-            out.append(parameter)
+            if parameter.name != "user_catalog":
+                names.append(parameter.name)
             if parameter.name == "T1":
-                out.append(Parameter("T_format", "name", "isot", "str"))
-        return out
+                names.append("T_format")
+        return names
 
     @property
     def query_dictionary(self) -> dict[str, str]:
@@ -111,8 +109,7 @@ def _nothing(_request: Request) -> dict[str, Any]:
 
 
 def _zero_image(request: Request) -> dict[str, Any]:
-    unit = image("user_image", np.zeros((100, 100)))
-    unit.hdu_type, unit.header = "image", {}
+    unit = DataUnit("user_image", "image", np.zeros((100, 100)))
     meta = {"product": "mosaic", "instrument": request.instrument, "src_name": "",
             "query_parameters": None}
     return {"numpy_data_product_list": [NumpyProduct([unit], "user_image", meta).encode()]}
@@ -222,9 +219,11 @@ def _pointings(request: Request) -> science.Pointings:
     return science.pointings(t1, t2, request.values.get("max_pointings") or MAX_PUBLIC_POINTINGS, request.rng)
 
 
-def _selected_sources(request: Request, e1: float, e2: float, area) -> list[tuple[str, float, science.Source | None]]:
-    """(name, counts/s, the sky's source if known) for the selected catalog, or the field's sources."""
-    unit = science.crab_rate(e1, e2, area) / 1000.0
+UNKNOWN_MCRAB = 5.0            # a selected source the sky does not hold: faint
+
+
+def _selected_sources(request: Request) -> list[tuple[str, float, science.Source | None]]:
+    """(name, flux in mCrab, the sky's source if known) for the selected catalog, or the field's sources."""
     chosen = request.values.get("selected_catalog")
     if chosen:
         columns = dict(zip(chosen["cat_column_names"], chosen["cat_column_list"]))
@@ -233,10 +232,10 @@ def _selected_sources(request: Request, e1: float, e2: float, area) -> list[tupl
         for name, ra, dec in zip(columns["src_names"], columns[lon], columns[lat]):
             known = next((s for s in science.SKY if science.separation(s.ra, s.dec, float(ra), float(dec)) < 0.2),
                          None)
-            out.append((str(name), (known.mcrab if known else 5.0) * unit, known))
+            out.append((str(name), known.mcrab if known else UNKNOWN_MCRAB, known))
         return out
     near = science.sources_near(request.values["RA"], request.values["DEC"], request.values.get("radius") or 15.0)
-    return [(s.name, s.mcrab * unit, s) for s, _ in near]
+    return [(s.name, s.mcrab, s) for s, _ in near]
 
 
 def _isgri_image(request: Request) -> dict[str, Any]:
@@ -246,15 +245,20 @@ def _isgri_image(request: Request) -> dict[str, Any]:
     return {"numpy_data_product_list": [product.encode()], "catalog": found}
 
 
-def _isgri_spectrum(request: Request) -> dict[str, Any]:
-    e1, e2 = _band(request, *ISGRI_BAND)
+def _spectra(request: Request, band: tuple[float, float], area, detector: str, prefix: str, high: float,
+             channels: int, resolution: float) -> dict[str, Any]:
+    """Spectrum, ARF and RMF of each selected source, channels from the band's low end to ``high`` keV."""
+    _band(request, *band)
     scws = _pointings(request)
     products = []
-    for name, _, known in _selected_sources(request, e1, e2, science.isgri_area):
-        mcrab = known.mcrab if known else 5.0
-        products += science.spectrum_set(name, mcrab, scws.exposure_s, "ISGR", "isgri", science.isgri_area,
-                                         ISGRI_BAND[0], 600.0, 62, 0.08, request.rng)
+    for name, mcrab, _ in _selected_sources(request):
+        products += science.spectrum_set(name, mcrab, scws.exposure_s, detector, prefix, area, band[0], high,
+                                         channels, resolution, request.rng)
     return {"numpy_data_product_list": [p.encode() for p in products]}
+
+
+def _isgri_spectrum(request: Request) -> dict[str, Any]:
+    return _spectra(request, ISGRI_BAND, science.isgri_area, "ISGR", "isgri", 600.0, 62, 0.08)
 
 
 def _light_curves(request: Request, band: tuple[float, float], area, detector: str, extension: str,
@@ -268,8 +272,10 @@ def _light_curves(request: Request, band: tuple[float, float], area, detector: s
     if len(scws) * science.SCW_S / bin_s > MAX_BINS:
         raise not_understood(f"Parameter time_bin wrong value {request.values['time_bin']}: {len(scws)} pointings "
                              f"would need more than {MAX_BINS} bins; use a larger time_bin or fewer pointings")
-    curves = [science.light_curve(name, rate, known, scws, bin_s, e1, e2, detector, extension, product, request.rng)
-              for name, rate, known in _selected_sources(request, e1, e2, area)]
+    unit = science.crab_rate(e1, e2, area) / 1000.0       # counts / s of a mCrab source
+    curves = [science.light_curve(name, mcrab * unit, known, scws, bin_s, e1, e2, detector, extension, product,
+                                  request.rng)
+              for name, mcrab, known in _selected_sources(request)]
     return {"numpy_data_product_list": [c.encode() for c in curves]}
 
 
@@ -299,14 +305,8 @@ def _jemx_image(request: Request) -> dict[str, Any]:
 
 
 def _jemx_spectrum(request: Request) -> dict[str, Any]:
-    e1, e2 = _band(request, *JEMX_BAND)
-    scws = _pointings(request)
-    products = []
-    for name, _, known in _selected_sources(request, e1, e2, science.jemx_area):
-        products += science.spectrum_set(name, known.mcrab if known else 5.0, scws.exposure_s,
-                                         f"JMX{request.values['jemx_num']}", "jemx", science.jemx_area,
-                                         JEMX_BAND[0], JEMX_BAND[1], 32, 0.15, request.rng)
-    return {"numpy_data_product_list": [p.encode() for p in products]}
+    return _spectra(request, JEMX_BAND, science.jemx_area, f"JMX{request.values['jemx_num']}", "jemx", JEMX_BAND[1],
+                    32, 0.15)
 
 
 MAX_BINS = 200_000

@@ -80,14 +80,18 @@ class MmodaModel:
             context.client, context.auth = token.user, "valid"
         return token
 
+    def _token_or_text_refusal(self, value: str | None) -> OdaToken | None:
+        """token_of(), refused in the short text form ("The token provided is expired.")."""
+        try:
+            return self.token_of(value)
+        except ApiError as exc:
+            raise plain_refusal(exc.message.split(",")[0] + ".") from None
+
     def _token_for_update(self, value: str | None, role: str | None, what: str) -> OdaToken:
         """The token of /refresh_token or /inspect-state: refusals as bare text, as the dispatcher sends them."""
         if value in (None, "", "None"):
             raise plain_refusal("A token must be provided.")
-        try:
-            token = self.token_of(value)
-        except ApiError as exc:
-            raise plain_refusal(exc.message.split(",")[0] + ".") from None
+        token = self._token_or_text_refusal(value)
         assert token is not None
         if role is not None and role not in token.roles:
             raise plain_refusal(f"Unfortunately, your privileges are not sufficient to {what}.\nYour privilege roles "
@@ -148,10 +152,7 @@ class MmodaModel:
         return instrument
 
     def instrument_list(self, token_value: str | None) -> list[str]:
-        try:
-            token = self.token_of(token_value)
-        except ApiError as exc:
-            raise plain_refusal(exc.message.split(",")[0] + ".") from None
+        token = self._token_or_text_refusal(token_value)
         roles = token.roles if token else []
         return [name for name, i in INSTRUMENTS.items() if not i.restricted or DEVELOPER_ROLE in roles]
 
