@@ -39,6 +39,12 @@ def server_message(body: Any) -> str:
         detail = body.get("detail")
         if isinstance(detail, list):  # FastAPI validation errors
             return "; ".join(_validation_item(item) for item in detail)
+        if body.get("error_message"):                          # the MMODA dispatcher's errors
+            debug = body.get("debug_message")
+            return f"{body['error_message']}: {debug}" if debug else str(body["error_message"])
+        exit_status = body.get("exit_status")
+        if isinstance(exit_status, dict) and exit_status.get("message"):   # a refused MMODA query
+            return str(exit_status["message"])
         for key in ("detail", "error_description", "message", "error"):
             if body.get(key):
                 return str(body[key])

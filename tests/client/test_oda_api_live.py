@@ -71,6 +71,7 @@ def test_an_image_then_spectra_of_its_catalog_sources_saved_as_fits(disp, mock, 
                                 selected_catalog=catalog, silent=True)
     chosen = spectrum.new_from_metadata("src_name", "MAXI J1820+070")
     assert [p.meta_data["product"] for p in chosen._p_list] == ["isgri_spectrum", "isgri_arf", "isgri_rmf"]
+    assert [p.data_unit[1].name for p in chosen._p_list] == ["ISGR-EVTS-SPE", "SPECRESP", "SPECRESP MATRIX"]
     chosen.save_all_data()
     assert sorted(os.listdir(tmp_path)) == ["prod_0_MAXIJ1820p070_isgri_spectrum.fits",
                                             "prod_1_MAXIJ1820p070_isgri_arf.fits", "prod_2_MAXIJ1820p070_isgri_rmf.fits"]
@@ -84,6 +85,7 @@ def test_light_curves_per_catalog_source_with_the_documented_columns(disp, mock,
     curves.show()
     assert "isgri_lc_0_MAXIJ1820p070" in capsys.readouterr().out
     unit = curves.isgri_lc_0_MAXIJ1820p070.data_unit[1]
+    assert unit.name == "ISGR-SRC.-LCR" and unit.header["EXTNAME"] == "ISGR-SRC.-LCR"
     assert {"TIME", "RATE", "ERROR", "XAX_E"} <= set(unit.data.dtype.names)
     assert unit.header["DETNAM"] == "ISGRI" and unit.header["NAME"] == "MAXI J1820+070"
     assert (unit.header["E_MIN"], unit.header["E_MAX"]) == (30.0, 80.0)

@@ -62,11 +62,11 @@ def primary(header: dict[str, HeaderValue] | None = None) -> DataUnit:
 def table(name: str, columns: dict[str, np.ndarray], units: dict[str, str] | None = None,
           header: dict[str, HeaderValue] | None = None) -> DataUnit:
     """A binary table from named columns of equal length (a 2-d column is a vector per row)."""
-    arrays = {name: np.asarray(column) for name, column in columns.items()}
+    arrays = {column: np.asarray(values) for column, values in columns.items()}
     rows = len(next(iter(arrays.values())))
-    records = np.recarray(rows, dtype=[(name, a.dtype, a.shape[1:]) for name, a in arrays.items()])
-    for name, a in arrays.items():
-        records[name] = a
+    records = np.recarray(rows, dtype=[(column, a.dtype, a.shape[1:]) for column, a in arrays.items()])
+    for column, a in arrays.items():
+        records[column] = a
     full = {"XTENSION": "BINTABLE", "EXTNAME": name, "NAXIS": 2, "NAXIS1": records.dtype.itemsize,
             "NAXIS2": len(records), "TFIELDS": len(columns), **(header or {})}
     return DataUnit(name, "bintable", records, full, units)
