@@ -280,6 +280,7 @@ class MmodaClient:
         self.token = token
         self.refresh_margin = refresh_margin
         self.on_token = on_token
+        self.token_file: Path | None = None          # where the command found the token, if in a file
         self.session_id = "".join(secrets.choice(string.ascii_uppercase + string.digits) for _ in range(16))
 
     # --- the token ----------------------------------------------------------------------------------
@@ -420,7 +421,9 @@ def _client(args: argparse.Namespace) -> MmodaClient:
         else:
             print(f"token renewed until {until}; it was not saved (give it in MMODA_TOKEN next time)",
                   file=sys.stderr)
-    return MmodaClient(settings["base_url"] or DEFAULT_BASE_URL, token, on_token=keep)
+    client = MmodaClient(settings["base_url"] or DEFAULT_BASE_URL, token, on_token=keep)
+    client.token_file = source
+    return client
 
 
 def _progress(enabled: bool) -> Callable[[dict[str, Any]], None] | None:
@@ -482,7 +485,9 @@ def _refresh(args: argparse.Namespace) -> int:
     client = _client(args)
     if client.token is None:
         raise ConfigError("no token: set MMODA_TOKEN or write it to .oda-token")
-    client.refresh(args.interval)
+    token = client.refresh(args.interval)
+    if client.token_file is None:
+        print(token)                     # nowhere to keep it: the caller stores it
     return 0
 
 

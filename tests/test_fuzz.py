@@ -5,6 +5,7 @@ import os
 import re
 import tomllib
 import xml.etree.ElementTree as ET
+from urllib.parse import parse_qs
 
 import pytest
 import requests
@@ -100,3 +101,17 @@ def test_the_stateful_phase_follows_okapis_links_from_requests_to_results():
     reached = {re.sub(r"/results/[^/]+/", "/results/ID/", e["path"]) for e in journal if e["status"] in (200, 202)}
     assert any(path.startswith("/predict-passes/") and "/results/ID/" in path for path in reached)
     assert any(path.startswith("/propagate-orbit/") and "/results/ID/" in path for path in reached)
+
+
+def test_the_stateful_phase_polls_mmoda_jobs_it_submitted():
+    """A poll naming an unknown job id gets 400; one naming a job the dispatcher answered gets 200, or 403 when
+    the other values of the question differ from the job's. Either shows the Poll link carried a real job id."""
+    with LiveServer("mmoda") as server:
+        assert run(FuzzOptions("mmoda", base_url=server.url, max_examples=40, phases="stateful")) == 0
+        journal = requests.get(f"{server.root}/__skymock/journal", timeout=5).json()["entries"]
+    polls = [(parse_qs(e["query"]), e["status"]) for e in journal
+             if e["path"].endswith("/run_analysis") and e["method"] == "GET"]
+    followed = [status for query, status in polls
+                if query.get("job_id") and query.get("query_status", [""])[0] in ("submitted", "progress")
+                and status in (200, 403)]
+    assert followed

@@ -210,3 +210,11 @@ def test_the_command_reports_a_refusal_and_renews_a_token_file(server, mock, tmp
     assert cli.main([*args, "refresh"]) == 0
     assert "written to .oda-token" in capsys.readouterr().err
     assert (tmp_path / ".oda-token").read_text().strip() != renewable
+
+
+def test_the_refresh_command_prints_a_token_it_cannot_keep(server, mock, capsys, monkeypatch):
+    on_the_wall_clock(mock)
+    monkeypatch.setenv("MMODA_TOKEN", mint(mock, ["general", "refresh-tokens"], lifetime=86_400))
+    assert cli.main(["--base-url", server.url, "--env-file", "", "refresh", "--interval", "3600"]) == 0
+    printed = capsys.readouterr().out.strip()
+    assert cli.token_claims(printed)["exp"] == cli.token_claims(os.environ["MMODA_TOKEN"])["exp"] + 3600
