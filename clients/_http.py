@@ -3,6 +3,7 @@ renewed when they die, retries that respect ``Retry-After``, errors carrying the
 server's explanation, and replaceable clocks so tests never really wait."""
 from __future__ import annotations
 
+import argparse
 import io
 import json
 import logging
@@ -13,7 +14,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from datetime import timezone
-from typing import Any, Callable, Iterable, Mapping, TypeVar
+from typing import Any, Callable, Iterable, Mapping, Sequence, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -369,3 +370,9 @@ def run_command(work: Callable[[], int]) -> int:
     except (ValueError, OSError) as exc:  # ConfigError, an unreadable, malformed or oversize file
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def run_subcommand(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
+    """Parse a command line whose subcommands set ``func``, and run it as :func:`run_command` does."""
+    args = parser.parse_args(argv)
+    return run_command(lambda: args.func(args))

@@ -46,7 +46,7 @@ from typing import Any
 import jwt
 import numpy as np
 
-from ._http import ApiError, ApiSession, RetryPolicy, json_object, run_command, settings_from
+from ._http import ApiError, ApiSession, RetryPolicy, json_object, run_subcommand, settings_from
 
 DEFAULT_BASE_URL = "https://www.astro.unige.ch/mmoda/dispatch-data"
 DEFAULT_ENV_FILE = ".mmoda.env"
@@ -521,8 +521,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    return run_command(lambda: args.func(args))
+    return run_subcommand(parser(), argv)
 
 
 if __name__ == "__main__":

@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from ._http import (ApiError, ApiSession, RetryPolicy, Token, TokenAuth, json_object, parse_retry_after,
-                    run_command, settings_from)
+                    run_subcommand, settings_from)
 
 DEFAULT_BASE_URL = "https://api.okapiorbits.com"
 AUTH0_TOKEN_URL = "https://okapi-development.eu.auth0.com/oauth/token"
@@ -260,8 +260,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
-    return run_command(lambda: args.func(args))
+    return run_subcommand(parser(), argv)
 
 
 if __name__ == "__main__":

@@ -55,5 +55,9 @@ class Control:
     def advance(self, seconds: float) -> None:
         self.call("POST", "/clock", json={"advance": seconds})
 
+    def token_of(self, owner: str) -> str:
+        """The token of the demo user ``owner`` (services whose credentials carry one)."""
+        return next(c["token"] for c in self.call("GET", "/credentials")["credentials"] if c["owner"] == owner)
+
     def tokens(self) -> list[str]:
         return [c["token"] for c in self.call("GET", "/credentials")["credentials"]]

@@ -53,17 +53,6 @@ def server() -> Iterator[LiveServer]:
         yield live
 
 
-@pytest.fixture
-def mock(server) -> Control:
-    control = Control(server.root)
-    control.call("POST", "/reset")
-    return control
-
-
-def token_of(mock: Control, owner: str) -> str:
-    return next(c["token"] for c in mock.call("GET", "/credentials")["credentials"] if c["owner"] == owner)
-
-
 def mint(mock: Control, roles: list[str], lifetime: float) -> str:
     return mock.call("POST", "/credentials", json={"roles": roles, "lifetime": lifetime})["token"]
 
@@ -88,7 +77,7 @@ def on_the_wall_clock(mock: Control) -> None:
 
 def test_a_light_curve_comes_back_at_once_with_its_columns_and_saves_as_fits(server, mock, tmp_path):
     clock = FakeTime()
-    result = client_for(server, token_of(mock, "observer"), clock).run("spi_acs", "spi_acs_lc", **ACS)
+    result = client_for(server, mock.token_of("observer"), clock).run("spi_acs", "spi_acs_lc", **ACS)
     assert clock.sleeps == [] and len(analyses(mock)) == 1            # spi_acs answers in one request
     curve = result.products[0].unit("RATE")
     assert set(curve.data.dtype.names) == {"TIME", "RATE", "ERROR"} and len(curve.data) == 8640
@@ -100,7 +89,7 @@ def test_a_light_curve_comes_back_at_once_with_its_columns_and_saves_as_fits(ser
 
 def test_an_image_is_polled_to_done_and_its_catalog_feeds_the_spectra(server, mock, tmp_path):
     clock, seen = FakeTime(), []
-    client = client_for(server, token_of(mock, "observer"), clock)
+    client = client_for(server, mock.token_of("observer"), clock)
     image = client.run("isgri", "isgri_image", max_pointings=10, E1_keV=30, E2_keV=80, **FIELD,
                        progress=lambda answer: seen.append(answer["query_status"]))
     assert seen == ["submitted", "progress", "progress", "done"]
@@ -120,7 +109,7 @@ def test_an_image_is_polled_to_done_and_its_catalog_feeds_the_spectra(server, mo
 
 def test_a_long_query_is_sent_as_a_form_post(server, mock):
     windows = [f"{revolution:04d}00100010.001" for revolution in range(1800, 1845)]
-    client = client_for(server, token_of(mock, "observer"))
+    client = client_for(server, mock.token_of("observer"))
     client.submit("isgri", "isgri_image", scw_list=windows, **FIELD)
     [entry] = analyses(mock)
     assert entry["method"] == "POST"
@@ -134,7 +123,7 @@ def test_a_failed_job_raises_with_the_dispatchers_message(server, mock):
 
 def test_a_missing_role_is_an_error_naming_it(server, mock):
     with pytest.raises(ApiError) as refused:
-        client_for(server, token_of(mock, "guest")).run("empty", "numerical", p=5)
+        client_for(server, mock.token_of("guest")).run("empty", "numerical", p=5)
     assert refused.value.status == 403 and "general" in refused.value.message
 
 

@@ -8,7 +8,6 @@ import jwt
 import pytest
 from oda_api.api import DispatcherAPI, RemoteException, Unauthorized, UnexpectedDispatcherStatusCode
 from oda_api.token import discover_token
-from sandbox import Control
 
 from mockserver.core.jobs import JobPace
 from mockserver.core.service import Settings
@@ -26,17 +25,6 @@ def server() -> Iterator[LiveServer]:
 
 
 @pytest.fixture
-def mock(server) -> Control:
-    control = Control(server.root)
-    control.call("POST", "/reset")
-    return control
-
-
-def token_of(mock: Control, owner: str) -> str:
-    return next(c["token"] for c in mock.call("GET", "/credentials")["credentials"] if c["owner"] == owner)
-
-
-@pytest.fixture
 def disp(server, mock, tmp_path, monkeypatch) -> DispatcherAPI:
     monkeypatch.chdir(tmp_path)               # oda_api writes tokens and products in the working directory
     monkeypatch.delenv("ODA_TOKEN", raising=False)
@@ -48,7 +36,7 @@ def test_an_spi_acs_light_curve_as_the_notebook_asks_for_it(disp, mock):
     collection = disp.get_product(src_name="4U 1700-377", RA="257.815417", DEC="-41.593417", T1="58195.455",
                                   T2="58195.555", T_format="mjd", instrument="spi_acs", product_type="Real",
                                   product="spi_acs_lc", time_bin="1", user_catalog_file=None,
-                                  token=token_of(mock, "observer"), silent=True)
+                                  token=mock.token_of("observer"), silent=True)
     curve = collection._p_list[0]
     assert collection._n_list == ["spi_acs_lc_0_query"]
     data = curve.data_unit[1].data
@@ -57,7 +45,7 @@ def test_an_spi_acs_light_curve_as_the_notebook_asks_for_it(disp, mock):
 
 
 def test_an_image_then_spectra_of_its_catalog_sources_saved_as_fits(disp, mock, tmp_path):
-    token = token_of(mock, "observer")
+    token = mock.token_of("observer")
     image = disp.get_product(**IMAGE, token=token, silent=True)
     assert image._n_list == ["mosaic_image_0_mosaic", "dispatcher_catalog_1"]
     significance = image.mosaic_image_0_mosaic.data_unit[4]
@@ -78,7 +66,7 @@ def test_an_image_then_spectra_of_its_catalog_sources_saved_as_fits(disp, mock, 
 
 
 def test_light_curves_per_catalog_source_with_the_documented_columns(disp, mock, capsys):
-    token = token_of(mock, "observer")
+    token = mock.token_of("observer")
     catalog = disp.get_product(**IMAGE, token=token, silent=True).dispatcher_catalog_1.get_api_dictionary()
     curves = disp.get_product(**{**IMAGE, "product": "isgri_lc", "max_pointings": 50}, time_bin=1000, token=token,
                               selected_catalog=catalog, silent=True)
@@ -101,13 +89,13 @@ def test_descriptions_and_the_instrument_list(disp, mock):
 def test_polling_through_submitted_and_progress(server, disp, mock):
     mock.call("POST", "/jobs", json={"seconds": None, "polls": 2})
     collection = disp.get_product(instrument="empty-async", product="numerical", product_type="Real",
-                                  token=token_of(mock, "observer"), silent=True)
+                                  token=mock.token_of("observer"), silent=True)
     statuses = [e["status"] for e in mock.journal("/mmoda/dispatch-data/run_analysis")]
     assert len(statuses) == 4 and collection._p_list[0].name == "user_image"
 
 
 def test_tokens_refreshed_and_rewritten_are_discovered(disp, mock, monkeypatch):
-    token = token_of(mock, "collaborator")
+    token = mock.token_of("collaborator")
     monkeypatch.setenv("ODA_TOKEN", token)
     assert discover_token() == token
     refreshed = disp.refresh_token(token, write_token=True)
@@ -118,7 +106,7 @@ def test_tokens_refreshed_and_rewritten_are_discovered(disp, mock, monkeypatch):
     claims = jwt.decode(quiet, options={"verify_signature": False})
     assert (claims["msdone"], claims["msfail"], claims["mssub"]) == (False, False, False)
     with pytest.raises(RuntimeError):
-        disp.refresh_token(token_of(mock, "observer"))            # no refresh-tokens role: the server says 403
+        disp.refresh_token(mock.token_of("observer"))            # no refresh-tokens role: the server says 403
 
 
 def test_refusals_and_failures_raise_the_clients_exceptions(disp, mock):
