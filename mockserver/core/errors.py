@@ -120,3 +120,17 @@ def from_validation_message(detail: str) -> ApiError:
     elif prop := re.search(r"Extra \w+ parameter\(s\) (\S+)", text):
         name = prop.group(1)
     return invalid(name, first) if name else ApiError(0, first, field="body", code="value_error")
+
+
+class DrfStyle(ErrorStyle):
+    """Django REST framework's shapes: ``{"detail": "..."}`` for refusals, and for invalid input the
+    serializer's errors, ``{"field": ["message"]}`` (nested like the payload when a model gives them whole
+    in ``details["errors"]``)."""
+
+    def body(self, error: ApiError) -> Any:
+        if "errors" in error.details:
+            return error.details["errors"]
+        if error.status == 0 or (error.status == 400 and error.field and error.location != "header"):
+            message = "This field is required." if error.code == "missing" else error.message
+            return {error.field or "non_field_errors": [message]}
+        return {"detail": error.message}

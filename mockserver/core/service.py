@@ -105,6 +105,10 @@ class Service(ABC):
     def mint_credential(self, tokens: TokenRegistry, request: dict[str, Any], serial: int) -> Credential:
         """A new credential from a control-API request (scopes, owner, lifetime...)."""
 
+    def check_mint(self, sandbox: "Sandbox", request: dict[str, Any]) -> None:
+        """Refuse a control-API mint request that names what the sandbox lacks (a proposal...); before
+        :meth:`mint_credential`, so a refused request changes nothing. Accepts everything by default."""
+
     def credential_added(self, sandbox: "Sandbox", credential: Credential) -> None:
         """Complete a credential the sandbox now knows (sign a token on its clock...); nothing by default."""
 
@@ -139,6 +143,7 @@ class Sandbox:
         self.model = self.service.make_model(self)
 
     def mint(self, request: dict[str, Any]) -> Credential:
+        self.service.check_mint(self, request)
         self._minted += 1
         credential = self.tokens.add(self.service.mint_credential(self.tokens, request, self._minted))
         self.service.credential_added(self, credential)

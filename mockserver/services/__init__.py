@@ -11,6 +11,7 @@ PACKAGES: dict[str, str] = {
     "dsn": "dsn",
     "okapi": "okapi",
     "mmoda": "mmoda",
+    "lco-observe": "lco_observe",
 }
 
 

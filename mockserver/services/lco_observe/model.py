@@ -1,0 +1,147 @@
+"""The observing portal's state and rules: users and their tokens, proposals, semesters, instruments.
+
+Userrequests, their validation and their life on the simulated network come in
+the modules beside this one; this one answers who the caller is and what they
+may use.
+"""
+from __future__ import annotations
+
+import hashlib
+from datetime import UTC, datetime
+from typing import Any
+
+from dateutil import parser as dateparser
+
+from ...core.auth import Credential
+from ...core.errors import ApiError
+from ...core.service import Sandbox
+from ..lco.drf import drf_time, field_errors, form_boolean, form_datetime
+from ..lco.network import network
+from ..lco.proposals import DEMO_USERS, Proposal, Semester, demo_proposals, semester_of, semesters
+
+LOGIN_FAILED = "Unable to log in with provided credentials."
+NOT_FOUND = "Not found."
+
+
+def archive_bearer(seed: int, username: str) -> str:
+    """The OAuth token the portal's profile hands out for the archive (the archive accepts it as Bearer)."""
+    return hashlib.sha256(f"skymock:{seed}:lco:archive-bearer:{username}".encode()).hexdigest()[:30]
+
+
+class ObservePortal:
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.box = sandbox
+        self.network = network()
+        self.started = sandbox.settings.clock_start or sandbox.clock.now()
+        self.proposals: dict[str, Proposal] = {p.id: p for p in demo_proposals(self.started)}
+        created = self.started.replace(microsecond=0)
+        for proposal in self.proposals.values():
+            proposal.created = created
+        self.people = {u.username: u for u in DEMO_USERS}
+
+    # --- who is asking ---------------------------------------------------------------------------
+    def login(self, username: Any, password: Any) -> dict[str, str]:
+        errors = {name: ["This field is required."] for name, value in (("username", username), ("password", password))
+                  if value is None}
+        errors.update({name: ["This field may not be blank."] for name, value in
+                       (("username", username), ("password", password)) if value == ""})
+        if errors:
+            raise field_errors(errors)
+        credential = self.box.tokens.find(username=str(username), password=str(password))
+        if credential is None:
+            raise field_errors({"non_field_errors": [LOGIN_FAILED]})
+        return {"token": credential.fields["token"]}
+
+    def member_of(self, user: Credential | None) -> list[Proposal]:
+        if user is None:
+            return []
+        return [self.proposals[p] for p in user.roles if p in self.proposals]
+
+    def profile(self, user: Credential) -> dict[str, Any]:
+        person = self.people.get(user.owner)
+        current = semester_of(self.box.clock.now())
+        return {"username": user.owner, "email": person.email if person else f"{user.owner}@example.org",
+                "profile": {"education_user": False, "notifications_enabled": False,
+                            "notifications_on_authored_only": False, "simple_interface": False,
+                            "view_authored_requests_only": False, "staff_view": False,
+                            "title": person.title if person else "", "institution": person.institution if person else "",
+                            "api_quota": {"used": 0, "allowed": "unlimited"}},
+                "proposals": [{"id": p.id, "title": p.title,
+                               "current": bool(current and any(a.semester == current.id for a in p.allocations))}
+                              for p in self.member_of(user) if p.active],
+                "available_instrument_types": list(self.network.instruments),
+                "tokens": {"archive": archive_bearer(self.box.settings.seed, user.owner)}}
+
+    # --- what there is -------------------------------------------------------------------------
+    def instruments(self) -> dict[str, Any]:
+        return {code: {"type": kind.kind, "class": kind.code[:3], "name": kind.name,
+                       "filters": {f.code.lower(): {"type": f.kind, "name": f.name} for f in kind.filters},
+                       "binnings": sorted(kind.readout), "default_binning": kind.default_binning}
+                for code, kind in self.network.instruments.items()}
+
+    @staticmethod
+    def proposal_json(proposal: Proposal) -> dict[str, Any]:
+        return {"id": proposal.id, "timeallocation_set": [a.as_json(proposal.id) for a in proposal.allocations],
+                "users": {name: {"first_name": m.first_name, "last_name": m.last_name, "time_limit": m.time_limit}
+                          for name, m in proposal.members.items()},
+                "pi": proposal.pi, "active": proposal.active, "title": proposal.title, "abstract": proposal.abstract,
+                "tac_priority": 0, "tac_rank": 0, "public": proposal.public, "non_science": False, "notes": "",
+                "created": drf_time(proposal.created), "modified": drf_time(proposal.created), "tag": proposal.tag}
+
+    def list_proposals(self, user: Credential, filters: dict[str, str]) -> list[dict[str, Any]]:
+        chosen = self.member_of(user)
+        for name in ("active", "public"):
+            wanted = form_boolean(filters.get(name))
+            if wanted is not None:
+                chosen = [p for p in chosen if getattr(p, name) == wanted]
+        if filters.get("semester"):
+            chosen = [p for p in chosen if any(a.semester == filters["semester"] for a in p.allocations)]
+        if filters.get("id"):
+            chosen = [p for p in chosen if p.id == filters["id"]]
+        if filters.get("title"):
+            chosen = [p for p in chosen if filters["title"].lower() in p.title.lower()]
+        for name in ("tac_rank", "tac_priority"):
+            if filters.get(name) is not None:
+                if not filters[name].lstrip("-").isdigit():
+                    raise field_errors({name: ["Enter a whole number."]})
+                chosen = [p for p in chosen if int(filters[name]) == 0]
+        return [self.proposal_json(p) for p in chosen]
+
+    def proposal(self, user: Credential, proposal_id: str) -> dict[str, Any]:
+        found = next((p for p in self.member_of(user) if p.id == proposal_id), None)
+        if found is None:
+            raise ApiError(404, NOT_FOUND)
+        return self.proposal_json(found)
+
+    @staticmethod
+    def semester_json(semester: Semester) -> dict[str, str | None]:
+        return {"id": semester.id, "start": drf_time(semester.start), "end": drf_time(semester.end)}
+
+    def list_semesters(self, filters: dict[str, str]) -> list[dict[str, Any]]:
+        chosen = semesters()
+        if filters.get("semester_contains"):
+            try:
+                moment = dateparser.parse(filters["semester_contains"])
+            except (ValueError, OverflowError):
+                raise field_errors({"semester_contains": [f"Could not parse {filters['semester_contains']!r} "
+                                                          "as a date"]}) from None
+            moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+            chosen = [s for s in chosen if s.contains(moment)]
+        bounds = {"start": lambda s, t: s.start >= t, "start_lte": lambda s, t: s.start <= t,
+                  "end": lambda s, t: s.end < t, "end_gt": lambda s, t: s.end > t}
+        for name, keep in bounds.items():
+            if filters.get(name):
+                moment = form_datetime(name, filters[name])
+                chosen = [s for s in chosen if keep(s, moment)]
+        if filters.get("id"):
+            chosen = [s for s in chosen if filters["id"].lower() in s.id.lower()]
+        return [self.semester_json(s) for s in chosen]
+
+    def semester(self, semester_id: str) -> dict[str, Any]:
+        found = next((s for s in semesters() if s.id == semester_id), None)
+        if found is None:
+            raise ApiError(404, NOT_FOUND)
+        return self.semester_json(found)
+
+    def now(self) -> datetime:
+        return self.box.clock.now()
