@@ -94,14 +94,17 @@ def test_proposals_are_the_members_own_with_allocations_and_absolute_page_links(
 
 def test_semesters_follow_lcos_history_and_the_filters_read_dates_as_django_forms_do(portal):
     contains = portal.get("/semesters/", username=None, semester_contains="2026-11-20T23:02:11Z").json()
-    assert contains["results"] == [{"id": "2026B", "start": "2026-06-01T00:00:00Z", "end": "2026-11-30T23:59:59Z"}]
+    assert contains["results"] == [{"id": "2026B", "start": "2026-08-01T00:00:00Z", "end": "2027-01-31T23:59:59Z"}]
     odd = portal.get("/semesters/", username=None, semester_contains="2017-04-10").json()["results"]
     assert odd == [{"id": "2017AB", "start": "2017-04-01T00:00:00Z", "end": "2017-11-30T23:59:59Z"}]
     assert portal.get("/semesters/2016B/", username=None).json() == {
         "id": "2016B", "start": "2016-10-01T00:00:00Z", "end": "2017-03-31T23:59:59Z"}
-    since = portal.get("/semesters/", username=None, start="2025-12-01").json()
+    since = portal.get("/semesters/", username=None, start="2026-02-01").json()
     assert [s["id"] for s in since["results"]][-2:] == ["2026B", "2026A"]
-    iso = portal.get("/semesters/", username=None, start="2025-12-01T00:00:00Z")
+    assert [s["id"] for s in portal.get("/semesters/", username=None, id="2019").json()["results"]] == [
+        "2019B", "2019A"]
+    assert portal.get("/semesters/2019B/", username=None).json()["end"] == "2020-01-31T23:59:59Z"
+    iso = portal.get("/semesters/", username=None, start="2026-02-01T00:00:00Z")
     assert iso.status_code == 400 and iso.json() == {"start": ["Enter a valid date/time."]}
     assert portal.get("/semesters/1999A/", username=None).status_code == 404
 

@@ -2,8 +2,9 @@
 
 LCO divides time into semesters of uneven history: until 2016 A ran April to
 September and B October to March; 2017AB ran eight months, April to November
-2017; since then A runs December to May and B June to November. Each ends one
-second before the next begins. A proposal has members and, per semester,
+2017; 2018 and 2019 began in December and June, 2019B ran eight months to
+January 2020; since then A runs February to July and B August to January. Each
+ends one second before the next begins. A proposal has members and, per semester,
 telescope class and instrument, a time allocation in hours: standard time,
 rapid-response (TOO) time, and the IPP time that raising a request's priority
 spends. The demo proposals are made for the semester holding the sandbox's
@@ -40,8 +41,11 @@ def semesters() -> list[Semester]:
     for year in range(FIRST_YEAR, 2017):
         found += [_span(f"{year}A", day(year, 4), day(year, 10)), _span(f"{year}B", day(year, 10), day(year + 1, 4))]
     found.append(_span("2017AB", day(2017, 4), day(2017, 12)))
-    for year in range(2018, LAST_YEAR + 1):
-        found += [_span(f"{year}A", day(year - 1, 12), day(year, 6)), _span(f"{year}B", day(year, 6), day(year, 12))]
+    for year in (2018, 2019):
+        found.append(_span(f"{year}A", day(year - 1, 12), day(year, 6)))
+    found += [_span("2018B", day(2018, 6), day(2018, 12)), _span("2019B", day(2019, 6), day(2020, 2))]
+    for year in range(2020, LAST_YEAR + 1):
+        found += [_span(f"{year}A", day(year, 2), day(year, 8)), _span(f"{year}B", day(year, 8), day(year + 1, 2))]
     return sorted(found, key=lambda s: s.start, reverse=True)
 
 
