@@ -73,7 +73,8 @@ def _route_methods(spec_file: str, base: str) -> tuple[tuple[re.Pattern[str], li
     """Each path of a spec as a regex, with the methods it documents (for routing and Allow)."""
     spec = yaml.safe_load((SPECS / spec_file).read_text())
     routes = []
-    for template, item in spec.get("paths", {}).items():
+    # literal paths before templated ones: /userrequests/validate/ is not /userrequests/{id}/
+    for template, item in sorted(spec.get("paths", {}).items(), key=lambda entry: entry[0].count("{")):
         regex = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(base + template))
         methods = [m.upper() for m in HTTP_METHODS if m in item]
         if "GET" in methods and "HEAD" not in methods:
@@ -115,10 +116,17 @@ def closest_alternative(error: ValidationError) -> ValidationError:
     return error
 
 
+#: a schema marked so is checked by the service's model (Django REST framework serializers nest their errors
+#: like the payload; a contract validator would answer in other words): the contract only documents it
+MODEL_VALIDATES = "x-skymock-model-validates"
+
+
 class ExplainingJSONBodyValidator(JSONRequestBodyValidator):
     """Connexion's JSON body validator, naming the field and problem when no alternative of a schema fits."""
 
     def _validate(self, body: Any) -> dict | None:
+        if self._schema.get(MODEL_VALIDATES):
+            return None           # the service checks this body itself and answers in its own words
         try:
             return super()._validate(body)
         except BadRequestProblem:
@@ -196,6 +204,7 @@ class SkymockApp:
         error = self._as_api_error(exc, header_sent=bool(request.headers.get("authorization")))
         if error.status == 405:  # the framework lists only part of a path's methods; the spec has them all
             error.headers["Allow"] = self._allowed(request.url.path) or error.headers.get("Allow", "")
+            error.details.setdefault("method", request.method)      # some services name it in the message
         status, body, headers = self._style_for(request.url.path).render(error)
         media = headers.pop("content-type")
         return ConnexionResponse(status_code=status, body=body, mimetype=media, headers=headers)

@@ -75,7 +75,7 @@ def airmass(altitude: np.ndarray) -> np.ndarray:
         return np.where(alt > 0, 1.0 / np.sin(np.radians(argument)), np.inf)
 
 
-def _unit(ra_deg: float, dec_deg: float) -> np.ndarray:
+def unit_vector(ra_deg: float, dec_deg: float) -> np.ndarray:
     ra, dec = math.radians(ra_deg), math.radians(dec_deg)
     return np.array([math.cos(dec) * math.cos(ra), math.cos(dec) * math.sin(ra), math.sin(dec)])
 
@@ -99,7 +99,12 @@ def _sun(tt2: np.ndarray) -> np.ndarray:
 
 
 def sky(ra: float, dec: float, site: Observatory, times: np.ndarray) -> Sky:
-    """The target (ICRS degrees), the Sun and the Moon as seen from ``site`` at ``times``."""
+    """A fixed target (ICRS degrees), the Sun and the Moon as seen from ``site`` at ``times``."""
+    return sky_of(unit_vector(ra, dec), site, times)
+
+
+def sky_of(direction: np.ndarray, site: Observatory, times: np.ndarray) -> Sky:
+    """Like :func:`sky` for a target given as ICRS direction vectors: one (3,) or one per time (n, 3)."""
     times = np.asarray(times, dtype=float)
     if times.size == 0:
         empty = np.empty(0)
@@ -115,7 +120,7 @@ def sky(ra: float, dec: float, site: Observatory, times: np.ndarray) -> Sky:
                  - erfa.gmst06(UNIX_JD, middle, UNIX_JD, middle + TT_MINUS_UTC / 86_400.0))
     lst = erfa.gmst06(utc1, utc2, utc1, tt2) + equinoxes + math.radians(site.longitude)
 
-    target = np.broadcast_to(to_date @ _unit(ra, dec), (times.size, 3))
+    target = np.broadcast_to(np.asarray(direction, dtype=float) @ to_date.T, (times.size, 3))
     altitude, ha = _altitude_and_ha(target, lst, site.latitude)
 
     sun = _sun(tt2) @ to_date.T

@@ -130,6 +130,10 @@ class DrfStyle(ErrorStyle):
     def body(self, error: ApiError) -> Any:
         if "errors" in error.details:
             return error.details["errors"]
+        if error.status == 405 and "method" in error.details:
+            return {"detail": f'Method "{error.details["method"]}" not allowed.'}
+        if error.status == 0 and error.field == "body":      # the body is not JSON at all
+            return {"detail": f"JSON parse error - {error.message}"}
         if error.status == 0 or (error.status == 400 and error.field and error.location != "header"):
             message = "This field is required." if error.code == "missing" else error.message
             return {error.field or "non_field_errors": [message]}

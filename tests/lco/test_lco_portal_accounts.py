@@ -118,3 +118,15 @@ def test_minted_users_belong_to_the_proposals_named_and_unknown_ones_are_refused
     refused = portal.http.post("/__skymock/credentials", json={"username": "erin", "proposals": ["NOPE"]})
     assert refused.status_code == 400 and "NOPE" in refused.text
     assert "erin" not in [c["username"] for c in portal.mock.credentials()]
+
+
+def test_wrong_methods_and_broken_json_get_drfs_details(portal):
+    delete = portal.http.delete("/api/userrequests/1/", headers=portal.auth())
+    assert delete.status_code == 405 and delete.json() == {"detail": 'Method "DELETE" not allowed.'}
+    assert "GET" in delete.headers["allow"]
+    broken = portal.http.post("/api/userrequests/validate/", content=b"{nope", headers={
+        **portal.auth(), "Content-Type": "application/json"})
+    assert broken.status_code == 400 and broken.json()["detail"].startswith("JSON parse error - ")
+    # a literal path is not taken for an id: validate answers POST, and its Allow says so
+    options = portal.http.request("OPTIONS", "/api/userrequests/validate/", headers=portal.auth())
+    assert "POST" in options.headers.get("allow", "")

@@ -53,3 +53,54 @@ def list_semesters(**_: Any) -> dict[str, Any]:
 def get_semester(id: str) -> dict[str, Any]:  # noqa: A002
     auth.user(required=False)
     return _model().semester(id)
+
+
+# --- userrequests and requests ------------------------------------------------------------------------
+def list_userrequests(**_: Any) -> dict[str, Any]:
+    return page(_model().list_userrequests(auth.user(required=False), query()))
+
+
+def _payload(body: Any) -> Any:
+    """No body reads as an empty form, as Django REST framework reads it: every required field is missing."""
+    return {} if body is None else body
+
+
+def create_userrequest(body: Any = None) -> tuple[dict[str, Any], int]:
+    return _model().submit(auth.user(), _payload(body)), 201
+
+
+def get_userrequest(id: int) -> dict[str, Any]:  # noqa: A002
+    return _model().userrequest(auth.user(required=False), id)
+
+
+def validate_userrequest(body: Any = None) -> dict[str, Any]:
+    return _model().validate(auth.user(), _payload(body))
+
+
+def cancel_userrequest(id: int) -> dict[str, Any]:  # noqa: A002
+    return _model().cancel(auth.user(), id)
+
+
+def max_allowable_ipp(body: Any = None) -> dict[str, Any]:
+    return _model().max_allowable_ipp(auth.user(), _payload(body))
+
+
+def list_requests(**_: Any) -> dict[str, Any]:
+    return page(_model().list_requests(auth.user(required=False), query()))
+
+
+def get_request(id: int) -> dict[str, Any]:  # noqa: A002
+    return _model().request(auth.user(required=False), id).as_json()
+
+
+def request_airmass(id: int) -> dict[str, Any]:  # noqa: A002
+    return _model().request_airmass(auth.user(required=False), id)
+
+
+def airmass(body: Any = None) -> dict[str, Any]:
+    auth.user(required=False)
+    return _model().airmass_of(_payload(body))
+
+
+def cancel_userrequest_put(id: int) -> dict[str, Any]:  # noqa: A002 - the document's method for cancel
+    return cancel_userrequest(id)

@@ -18,6 +18,9 @@ from ...core.service import Sandbox
 from ..lco.drf import drf_time, field_errors, form_boolean, form_datetime
 from ..lco.network import network
 from ..lco.proposals import DEMO_USERS, Proposal, Semester, demo_proposals, semester_of, semesters
+from . import rules, serializers
+from .observability import airmasses
+from .userrequests import UserRequestBook
 
 LOGIN_FAILED = "Unable to log in with provided credentials."
 NOT_FOUND = "Not found."
@@ -38,6 +41,7 @@ class ObservePortal:
         for proposal in self.proposals.values():
             proposal.created = created
         self.people = {u.username: u for u in DEMO_USERS}
+        self.book = UserRequestBook(self.network, self.proposals)
 
     # --- who is asking ---------------------------------------------------------------------------
     def login(self, username: Any, password: Any) -> dict[str, str]:
@@ -145,3 +149,95 @@ class ObservePortal:
 
     def now(self) -> datetime:
         return self.box.clock.now()
+
+    # --- userrequests -------------------------------------------------------------------------------
+    def _member_of(self, user: Credential | None) -> list[str]:
+        return [p.id for p in self.member_of(user)]
+
+    def submit(self, user: Credential, body: Any) -> dict[str, Any]:
+        return self.book.submit(body, user.owner, self.now()).as_json()
+
+    def validate(self, user: Credential, body: Any) -> dict[str, Any]:
+        return self.book.validate(body, user.owner, self.now())
+
+    def list_userrequests(self, user: Credential | None, filters: dict[str, str]) -> list[dict[str, Any]]:
+        chosen = self.book.visible_to(user.owner if user else None, self._member_of(user))
+        return [u.as_json() for u in self.book.filtered(chosen, filters)]
+
+    def userrequest(self, user: Credential | None, number: int) -> dict[str, Any]:
+        return self.book.get(number, user.owner if user else None, self._member_of(user)).as_json()
+
+    def _requests(self, user: Credential | None) -> list[Any]:
+        mine = self.book.visible_to(user.owner if user else None, self._member_of(user))
+        return [r for u in mine for r in u.requests]
+
+    def list_requests(self, user: Credential | None, filters: dict[str, str]) -> list[dict[str, Any]]:
+        chosen = self._requests(user)
+        if filters.get("state") is not None:
+            if filters["state"] not in ("PENDING", "SCHEDULED", "COMPLETED", "WINDOW_EXPIRED", "CANCELED"):
+                raise field_errors({"state": ["Select a valid choice. %(value)s is not one of the available choices."]})
+            chosen = [r for r in chosen if r.state == filters["state"]]
+        if filters.get("fail_count"):
+            if not filters["fail_count"].isdigit():
+                raise field_errors({"fail_count": ["Enter a number."]})
+            chosen = [r for r in chosen if r.fail_count == int(filters["fail_count"])]
+        order = filters.get("ordering") or "-id"
+        keys = {"id": lambda r: r.id, "state": lambda r: r.state, "fail_count": lambda r: r.fail_count}
+        key = keys.get(order.lstrip("-"), keys["id"])
+        return [r.as_json() for r in sorted(chosen, key=key, reverse=order.startswith("-"))]
+
+    def request(self, user: Credential | None, number: int) -> Any:
+        found = next((r for r in self._requests(user) if r.id == number), None)
+        if found is None:
+            raise ApiError(404, NOT_FOUND)
+        return found
+
+    def request_airmass(self, user: Credential | None, number: int) -> dict[str, Any]:
+        return airmasses(self.request(user, number).body, self.network)
+
+    def airmass_of(self, body: Any) -> dict[str, Any]:
+        """Airmasses for a bare request body; its errors (with status 200, as the portal answers) if invalid."""
+        try:
+            cleaned = serializers.request(body, self.book._context(self.now()))
+        except serializers.Invalid as invalid:
+            return invalid.errors
+        return airmasses(cleaned, self.network)
+
+    def cancel(self, user: Credential | None, number: int) -> dict[str, Any]:
+        """Cancel a userrequest and its pending requests. The answer shows the requests as they were before, as
+        the portal's did (it served them from a cache made before the change); a later GET shows them cancelled."""
+        found = self.book.get(number, user.owner if user else None, self._member_of(user))
+        if found.state in ("COMPLETED", "WINDOW_EXPIRED"):
+            raise ApiError(400, "cannot cancel", details={"errors": {"errors": [
+                f"Cannot transition from request state {found.state} to CANCELED for {found.id}"]}})
+        answer = found.as_json()
+        if found.state != "CANCELED":
+            now = self.now()
+            found.state, found.modified = "CANCELED", now
+            for item in found.requests:
+                if item.state in ("PENDING", "SCHEDULED"):
+                    item.state, item.modified = "CANCELED", now
+            rules.credit_ipp(self.proposals[found.proposal], found.hours, found.ipp_value)
+            answer.update(state="CANCELED", modified=drf_time(now))
+        return answer
+
+    def max_allowable_ipp(self, user: Credential, body: Any) -> dict[str, Any]:
+        forced = {**body, "ipp_value": 1.0} if isinstance(body, dict) else body
+        try:
+            cleaned, _ = self.book.clean(forced, user.owner, self.now())
+        except serializers.Invalid as invalid:
+            return {"errors": invalid.errors}
+        proposal = self.proposals[cleaned["proposal"]]
+        answer: dict[str, Any] = {}
+        summed: dict[rules.Key, float] = {}
+        for item in cleaned["requests"]:
+            key = next(iter(rules.hours_by_key({**cleaned, "operator": "SINGLE", "requests": [item]})))
+            summed[key] = summed.get(key, 0.0) + item["duration"] / 3600
+        for (semester, telescope_class, instrument), hours in summed.items():
+            allocation = proposal.allocation(semester, telescope_class, instrument)
+            available = allocation.ipp_time_available if allocation else 0.0
+            answer.setdefault(semester, {}).setdefault(telescope_class, {})[instrument] = {
+                "ipp_time_available": available, "ipp_limit": allocation.ipp_limit if allocation else 0.0,
+                "request_duration": hours, "max_allowable_ipp_value": rules.max_ipp(available, hours),
+                "min_allowable_ipp_value": rules.MIN_IPP}
+        return answer
