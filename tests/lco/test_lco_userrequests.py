@@ -249,3 +249,40 @@ def test_max_allowable_ipp_per_semester_class_and_instrument(portal):
     assert entry["request_duration"] == pytest.approx(242 / 3600) and entry["ipp_limit"] == 10.0
     assert portal.post("/userrequests/max_allowable_ipp/", changed(EXAMPLE, proposal=...)).json() == {
         "errors": {"proposal": ["This field is required."]}}
+
+
+CADENCE = {**EXAMPLE, "requests": [{k: v for k, v in EXAMPLE["requests"][0].items() if k != "windows"} | {
+    "cadence": {"start": "2026-11-21T00:00:00Z", "end": "2026-11-24T00:00:00Z", "period": 24, "jitter": 12}}]}
+
+
+def test_a_cadence_expands_into_the_visible_windows_of_each_period(portal):
+    answer = portal.post("/userrequests/cadence/", CADENCE)
+    assert answer.status_code == 200
+    expanded = answer.json()
+    assert expanded["operator"] == "MANY"
+    assert [r["windows"] for r in expanded["requests"]] == [
+        [{"start": "2026-11-21T00:00:00Z", "end": "2026-11-21T06:00:00Z"}],
+        [{"start": "2026-11-21T18:00:00Z", "end": "2026-11-22T06:00:00Z"}],
+        [{"start": "2026-11-22T18:00:00Z", "end": "2026-11-23T06:00:00Z"}]]
+    first = expanded["requests"][0]
+    assert first["molecules"][0] == {"type": "EXPOSE", "priority": 1, "instrument_name": "1M0-SCICAM-SINISTRO",
+                                     "filter": "v", "exposure_time": 30.0, "exposure_count": 1, "bin_x": 1, "bin_y": 1}
+    assert first["target"]["coordinate_system"] == "ICRS"
+    assert portal.post("/userrequests/", expanded).status_code == 201        # ready to submit as it is
+
+
+def test_cadence_errors_stand_apart_from_the_requests(portal):
+    def cadence_with(**block):
+        return changed(CADENCE, requests__0__cadence={**CADENCE["requests"][0]["cadence"], **block})
+    assert portal.post("/userrequests/cadence/", cadence_with(jitter="x")).json() == {
+        "cadence": {"jitter": ["A valid number is required."]}}
+    assert portal.post("/userrequests/cadence/", cadence_with(period=0.001)).json() == {
+        "cadence": {"period": ["Ensure this value is greater than or equal to 0.02."]}}
+    assert portal.post("/userrequests/cadence/", cadence_with(end="2026-11-20T00:00:00Z")).json() == {
+        "cadence": {"end": ["End time must be in the future"]}}
+    with_windows = changed(CADENCE, requests__0__windows=[WINDOW])
+    assert portal.post("/userrequests/cadence/", with_windows).json() == {
+        "windows": ["Cadence requests may not contain windows"]}
+    daytime = cadence_with(start="2026-11-21T17:00:00Z", end="2026-11-21T17:10:00Z", period=0.05, jitter=0.05)
+    none = portal.post("/userrequests/cadence/", daytime)
+    assert none.status_code == 400 and none.json() == {"errors": "No visible requests within cadence window parameters"}

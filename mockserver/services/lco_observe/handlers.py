@@ -104,3 +104,7 @@ def airmass(body: Any = None) -> dict[str, Any]:
 
 def cancel_userrequest_put(id: int) -> dict[str, Any]:  # noqa: A002 - the document's method for cancel
     return cancel_userrequest(id)
+
+
+def expand_cadence(body: Any = None) -> dict[str, Any]:
+    return _model().cadence(auth.user(), _payload(body))

@@ -18,7 +18,7 @@ from ...core.service import Sandbox
 from ..lco.drf import drf_time, field_errors, form_boolean, form_datetime
 from ..lco.network import network
 from ..lco.proposals import DEMO_USERS, Proposal, Semester, demo_proposals, semester_of, semesters
-from . import rules, serializers
+from . import cadence, rules, serializers
 from .observability import airmasses
 from .userrequests import UserRequestBook
 
@@ -202,6 +202,33 @@ class ObservePortal:
         except serializers.Invalid as invalid:
             return invalid.errors
         return airmasses(cleaned, self.network)
+
+    def cadence(self, user: Credential, body: Any) -> dict[str, Any]:
+        """The userrequest with each cadence expanded into visible windows, checked but not stored."""
+        if not isinstance(body, dict):
+            raise field_errors({"non_field_errors": [f"Invalid data. Expected a dictionary, but got "
+                                                     f"{type(body).__name__}."]})
+        context = self.book._context(self.now())
+        items = body.get("requests")
+        if not isinstance(items, list) or not items:
+            raise field_errors({"requests": ["This field is required."]})
+        expanded: list[tuple[dict[str, Any], dict[str, Any]]] = []
+        try:
+            for item in items:
+                expanded += cadence.expand(item, context)
+        except serializers.Invalid as invalid:
+            raise field_errors(invalid.errors) from None
+        if not expanded:
+            raise field_errors({"errors": cadence.NONE_VISIBLE})
+        proposed = {**body, "requests": [raw for raw, _ in expanded],
+                    "operator": "MANY" if len(expanded) > 1 else body.get("operator")}
+        try:
+            self.book.clean(proposed, user.owner, self.now())
+        except serializers.Invalid as invalid:
+            raise field_errors(invalid.errors) from None
+        head = {k: proposed[k] for k in ("group_id", "proposal", "ipp_value", "operator", "observation_type")
+                if k in proposed}
+        return {**head, "requests": [cadence.echo(raw, cleaned) for raw, cleaned in expanded]}
 
     def cancel(self, user: Credential | None, number: int) -> dict[str, Any]:
         """Cancel a userrequest and its pending requests. The answer shows the requests as they were before, as

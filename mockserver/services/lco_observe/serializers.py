@@ -112,6 +112,7 @@ class Context:
     #: the longest observable stretch (seconds) of a cleaned request over its windows and sites
     largest_interval: Callable[[dict[str, Any]], float]
     proposals: tuple[str, ...] = ()
+    check_sky: bool = True             # off while a cadence is being expanded (each window is judged apart)
 
 
 class Invalid(Exception):
@@ -351,6 +352,10 @@ def _request_rules(values: dict[str, Any], context: Context) -> dict[str, Any]:
     for priority, item in enumerate(molecules, start=1):
         item["priority"] = priority
     duration = request_duration(values, context.network)
+    if not context.check_sky:
+        values["duration"] = duration
+        values["molecules"] = [{name: m[name] for name in MOLECULE_ORDER} for m in molecules]
+        return values
     largest = context.largest_interval(values)
     if largest <= 0:
         raise Invalid({"non_field_errors": [NEVER_VISIBLE]})
