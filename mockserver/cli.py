@@ -17,7 +17,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         # an option given alone sets that condition only: "--job-polls 3" means three polls, any time
         pace = JobPace(seconds=args.job_seconds, polls=args.job_polls)
     return Settings(seed=args.seed, token_ttl=args.token_ttl, strict=args.strict, job_pace=pace,
-                    jwt_secret=args.jwt_secret)
+                    jwt_secret=args.jwt_secret, completion_fraction=args.completion_fraction)
 
 
 def _describe(service_id: str, settings: Settings, host: str, port: int) -> str:
@@ -101,6 +101,8 @@ def parser() -> argparse.ArgumentParser:
                        help="polls answered 'still running' before a job is done (default: none)")
         p.add_argument("--jwt-secret", default=None, metavar="TEXT",
                        help="key signing the tokens MMODA checks by signature (default: derived from the seed)")
+        p.add_argument("--completion-fraction", type=float, default=0.9, metavar="SHARE",
+                       help="share of observable LCO requests the simulated network observes (default 0.9)")
 
     serve = sub.add_parser("serve", help="serve the mocks, each service on its own port")
     serve.add_argument("services", nargs="*", metavar="SERVICE", help=f"any of: {', '.join(service_ids())}")

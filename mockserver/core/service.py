@@ -55,6 +55,7 @@ class Settings:
     validate_responses: bool = False
     job_pace: JobPace | None = None     # None: the service's own default pace of asynchronous jobs
     jwt_secret: str | None = None       # signs tokens checked by signature alone (MMODA); None: seeded
+    completion_fraction: float = 0.9    # share of observable requests a simulated telescope network observes (LCO)
 
 
 class Service(ABC):

@@ -1,22 +1,11 @@
 """Submitting, validating, listing and cancelling userrequests, with the portal's rules and messages."""
 from __future__ import annotations
 
-import copy
 import re
 
 import pytest
+from lcodata import EXAMPLE, M42, WINDOW, changed
 
-WINDOW = {"start": "2026-11-21 00:00:00", "end": "2026-12-05 00:00:00"}
-M42 = {"name": "m42", "type": "SIDEREAL", "ra": 83.8220792, "dec": -5.3911111, "epoch": 2000}
-EXAMPLE = {"group_id": "Example Request 3", "proposal": "LCO2026B-001", "ipp_value": 1.05, "operator": "SINGLE",
-           "observation_type": "NORMAL",
-           "requests": [{"target": M42,
-                         "molecules": [{"type": "EXPOSE", "instrument_name": "1M0-SCICAM-SINISTRO", "filter": "v",
-                                        "exposure_time": 30, "exposure_count": 1},
-                                       {"type": "EXPOSE", "instrument_name": "1M0-SCICAM-SINISTRO", "filter": "b",
-                                        "exposure_time": 30, "exposure_count": 1}],
-                         "windows": [WINDOW], "location": {"telescope_class": "1m0"},
-                         "constraints": {"max_airmass": 1.6, "min_lunar_distance": 30}}]}
 FLOYDS = {**EXAMPLE, "requests": [{**EXAMPLE["requests"][0], "target": {**M42, "rot_mode": ""},
                                    "molecules": [{"type": "SPECTRUM", "instrument_name": "2M0-FLOYDS-SCICAM",
                                                   "exposure_time": 30, "exposure_count": 1,
@@ -26,21 +15,6 @@ SATURN = {"name": "Saturn", "type": "NON_SIDEREAL", "scheme": "JPL_MAJOR_PLANET"
           "longascnode": 113.5557964913403, "argofperih": 340.0784134626224, "eccentricity": 0.05143457699730554,
           "meandist": 9.573276502591009, "meananom": 174.0162055524961, "epochofel": 58052,
           "dailymot": 0.03327937986031185}
-
-
-def changed(body: dict, **edits) -> dict:
-    """A deep copy with edits given as dotted paths: requests.0.target.ra=..."""
-    body = copy.deepcopy(body)
-    for path, value in edits.items():
-        *parents, last = path.split("__")
-        node = body
-        for part in parents:
-            node = node[int(part)] if part.isdigit() else node[part]
-        if value is ...:
-            del node[int(last) if last.isdigit() else last]
-        else:
-            node[int(last) if last.isdigit() else last] = value
-    return body
 
 
 def errors_of(portal, body: dict, username: str = "astro") -> dict:

@@ -41,7 +41,8 @@ class ObservePortal:
         for proposal in self.proposals.values():
             proposal.created = created
         self.people = {u.username: u for u in DEMO_USERS}
-        self.book = UserRequestBook(self.network, self.proposals)
+        self.book = UserRequestBook(self.network, self.proposals, sandbox.settings.seed,
+                                    sandbox.settings.completion_fraction)
 
     # --- who is asking ---------------------------------------------------------------------------
     def login(self, username: Any, password: Any) -> dict[str, str]:
@@ -93,6 +94,7 @@ class ObservePortal:
                 "created": drf_time(proposal.created), "modified": drf_time(proposal.created), "tag": proposal.tag}
 
     def list_proposals(self, user: Credential, filters: dict[str, str]) -> list[dict[str, Any]]:
+        self.now()                                       # states move with the clock
         chosen = self.member_of(user)
         for name in ("active", "public"):
             wanted = form_boolean(filters.get(name))
@@ -112,6 +114,7 @@ class ObservePortal:
         return [self.proposal_json(p) for p in chosen]
 
     def proposal(self, user: Credential, proposal_id: str) -> dict[str, Any]:
+        self.now()                                       # states move with the clock
         found = next((p for p in self.member_of(user) if p.id == proposal_id), None)
         if found is None:
             raise ApiError(404, NOT_FOUND)
@@ -148,7 +151,10 @@ class ObservePortal:
         return self.semester_json(found)
 
     def now(self) -> datetime:
-        return self.box.clock.now()
+        """The clock's time, with every userrequest brought up to it first."""
+        moment = self.box.clock.now()
+        self.book.advance(moment)
+        return moment
 
     # --- userrequests -------------------------------------------------------------------------------
     def _member_of(self, user: Credential | None) -> list[str]:
@@ -161,13 +167,16 @@ class ObservePortal:
         return self.book.validate(body, user.owner, self.now())
 
     def list_userrequests(self, user: Credential | None, filters: dict[str, str]) -> list[dict[str, Any]]:
+        self.now()                                       # states move with the clock
         chosen = self.book.visible_to(user.owner if user else None, self._member_of(user))
         return [u.as_json() for u in self.book.filtered(chosen, filters)]
 
     def userrequest(self, user: Credential | None, number: int) -> dict[str, Any]:
+        self.now()                                       # states move with the clock
         return self.book.get(number, user.owner if user else None, self._member_of(user)).as_json()
 
     def _requests(self, user: Credential | None) -> list[Any]:
+        self.now()                                       # states move with the clock
         mine = self.book.visible_to(user.owner if user else None, self._member_of(user))
         return [r for u in mine for r in u.requests]
 
@@ -233,13 +242,13 @@ class ObservePortal:
     def cancel(self, user: Credential | None, number: int) -> dict[str, Any]:
         """Cancel a userrequest and its pending requests. The answer shows the requests as they were before, as
         the portal's did (it served them from a cache made before the change); a later GET shows them cancelled."""
+        now = self.now()
         found = self.book.get(number, user.owner if user else None, self._member_of(user))
         if found.state in ("COMPLETED", "WINDOW_EXPIRED"):
             raise ApiError(400, "cannot cancel", details={"errors": {"errors": [
                 f"Cannot transition from request state {found.state} to CANCELED for {found.id}"]}})
         answer = found.as_json()
         if found.state != "CANCELED":
-            now = self.now()
             found.state, found.modified = "CANCELED", now
             for item in found.requests:
                 if item.state in ("PENDING", "SCHEDULED"):

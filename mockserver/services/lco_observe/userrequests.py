@@ -8,10 +8,11 @@ from typing import Any
 from ...core.errors import ApiError
 from ..lco.drf import drf_time, field_errors, form_datetime
 from ..lco.network import Network
-from ..lco.proposals import Proposal
+from ..lco.proposals import Proposal, semester_of
 from . import rules, serializers
 from .durations import exposure_duration
 from .observability import largest_interval, reported_interval
+from .scheduler import TERMINAL, Observation, plan, userrequest_state
 
 STATES = ("PENDING", "SCHEDULED", "COMPLETED", "WINDOW_EXPIRED", "CANCELED")
 ORDERS = ("title", "modified", "created", "end")
@@ -28,6 +29,11 @@ class Request:
     completed: datetime | None = None
     fail_count: int = 0
     scheduled_count: int = 0
+    observation: Observation | None = None     # when and where the simulated network will observe it
+
+    @property
+    def last_end(self) -> datetime:
+        return max(w["end"] for w in self.body["windows"])
 
     def as_json(self) -> dict[str, Any]:
         body = self.body
@@ -67,9 +73,12 @@ class UserRequest:
 
 
 class UserRequestBook:
-    def __init__(self, network: Network, proposals: dict[str, Proposal]) -> None:
+    def __init__(self, network: Network, proposals: dict[str, Proposal], seed: int = 42,
+                 completion_fraction: float = 0.9) -> None:
         self.network = network
         self.proposals = proposals
+        self.seed = seed
+        self.completion_fraction = completion_fraction
         self.userrequests: dict[int, UserRequest] = {}
         self._next_request = 1
 
@@ -107,10 +116,54 @@ class UserRequestBook:
                            cleaned["operator"], cleaned["ipp_value"], now, hours=hours)
         for item in cleaned["requests"]:
             item.pop("largest_interval", None)
-            made.requests.append(Request(self._next_request, item, now))
+            observation = plan(item, self._next_request, self.network, now, self.seed, self.completion_fraction)
+            made.requests.append(Request(self._next_request, item, now, observation=observation))
             self._next_request += 1
         self.userrequests[number] = made
         return made
+
+    # --- time passing -------------------------------------------------------------------------
+    def advance(self, now: datetime) -> None:
+        """Move every open userrequest to the state the clock has brought it to."""
+        for made in self.userrequests.values():
+            if made.state in TERMINAL:
+                continue
+            for item in made.requests:
+                if item.state not in ("PENDING", "SCHEDULED"):
+                    continue
+                if item.observation is not None and item.observation.end <= now:
+                    self._complete(made, item)
+                elif item.last_end <= now:
+                    item.state, item.modified = "WINDOW_EXPIRED", item.last_end
+            state = userrequest_state(made.operator, [r.state for r in made.requests])
+            if state in TERMINAL:
+                moment = max((r.modified or r.created) for r in made.requests)
+                for item in made.requests:
+                    if item.state in ("PENDING", "SCHEDULED"):
+                        item.state, item.modified = state, moment
+                made.state, made.modified = state, moment
+                if state == "WINDOW_EXPIRED":
+                    rules.credit_ipp(self.proposals[made.proposal], made.hours, made.ipp_value)
+
+    def _complete(self, made: UserRequest, item: Request) -> None:
+        observed = item.observation
+        item.state, item.completed, item.modified = "COMPLETED", observed.end, observed.end
+        item.scheduled_count += 1
+        semester = semester_of(observed.start)
+        allocation = self.proposals[made.proposal].allocation(
+            semester.id if semester else "", item.body["location"]["telescope_class"],
+            item.body["molecules"][0]["instrument_name"])
+        if allocation is not None:
+            hours = item.body["duration"] / 3600
+            if made.observation_type == "TARGET_OF_OPPORTUNITY":
+                allocation.too_time_used += hours
+            else:
+                allocation.std_time_used += hours
+
+    def completed(self) -> list[tuple[UserRequest, Request]]:
+        """Every observed request with its userrequest (what the archive has frames of)."""
+        return [(made, item) for made in self.userrequests.values() for item in made.requests
+                if item.state == "COMPLETED" and item.observation is not None]
 
     # --- reading ----------------------------------------------------------------------------
     def visible_to(self, username: str | None, member_of: list[str]) -> list[UserRequest]:
