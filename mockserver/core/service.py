@@ -234,3 +234,8 @@ def refusal_for_header(detail: str | None, header_sent: bool = False) -> ApiErro
     if context is not None:
         context.auth = kind
     return context.sandbox.service.refusals.error(kind) if context else ApiError(401, detail or "unauthorized")
+
+
+def as_json(body: Any, status: int = 200) -> tuple[Any, int, dict[str, str]]:
+    """A JSON answer of an operation that documents another type too (text refusals): say which one this is."""
+    return body, status, {"Content-Type": "application/json"}

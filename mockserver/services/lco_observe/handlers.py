@@ -1,11 +1,13 @@
 """HTTP side of the LCO observing portal: read the request, call the model, shape the answer."""
 from __future__ import annotations
 
+from datetime import UTC
 from typing import Any
 
-from flask import request
+from dateutil import parser as dateparser
+from flask import Response, request
 
-from ...core.service import sandbox
+from ...core.service import as_json, sandbox
 from ..lco import auth
 from ..lco.drf import page, query
 from .model import ObservePortal
@@ -108,3 +110,62 @@ def cancel_userrequest_put(id: int) -> dict[str, Any]:  # noqa: A002 - the docum
 
 def expand_cadence(body: Any = None) -> dict[str, Any]:
     return _model().cadence(auth.user(), _payload(body))
+
+
+# --- the network -----------------------------------------------------------------------------------
+class _BadDate(Exception):
+    pass
+
+
+def _when(name: str):
+    """A date the portal reads with dateutil (anything it understands); a plain-text 400 otherwise."""
+    text = request.args.get(name)
+    if not text:
+        return None
+    try:
+        moment = dateparser.parse(text)
+    except (ValueError, OverflowError):
+        raise _BadDate(f"Could not parse {name}: {text!r} is not a date") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _plain(message: str) -> Response:
+    return Response(message, status=400, mimetype="text/plain")
+
+
+def telescope_states(**_: Any) -> Any:
+    auth.user(required=False)
+    try:
+        start, end = _when("start"), _when("end")
+    except _BadDate as bad:
+        return _plain(str(bad))
+    return as_json(_model().telescope_states(start, end, request.args.getlist("site"),
+                                             request.args.getlist("telescope")))
+
+
+def telescope_availability(**_: Any) -> Any:
+    auth.user(required=False)
+    try:
+        start, end = _when("start"), _when("end")
+    except _BadDate as bad:
+        return _plain(str(bad))
+    return as_json(_model().telescope_availability(start, end, (request.args.get("combine") or "").lower() == "true"))
+
+
+def request_telescope_states(id: int) -> dict[str, Any]:  # noqa: A002
+    return _model().request_telescope_states(auth.user(required=False), id)
+
+
+def request_blocks(id: int, **_: Any) -> list[dict[str, Any]]:  # noqa: A002
+    # any non-empty value drops cancelled blocks, "false" included, as the portal did
+    return _model().blocks(auth.user(required=False), id, bool(request.args.get("canceled")))
+
+
+def contention(instrument_name: str) -> dict[str, Any]:
+    auth.user(required=False)
+    return _model().contention(instrument_name)
+
+
+def pressure(**_: Any) -> dict[str, Any]:
+    auth.user(required=False)
+    return _model().pressure(request.args.get("instrument") or None, request.args.get("site") or None)

@@ -7,7 +7,7 @@ may use.
 from __future__ import annotations
 
 import hashlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from dateutil import parser as dateparser
@@ -18,7 +18,7 @@ from ...core.service import Sandbox
 from ..lco.drf import drf_time, field_errors, form_boolean, form_datetime
 from ..lco.network import network
 from ..lco.proposals import DEMO_USERS, Proposal, Semester, demo_proposals, semester_of, semesters
-from . import cadence, rules, serializers
+from . import cadence, network_status, rules, serializers
 from .observability import airmasses
 from .userrequests import UserRequestBook
 
@@ -211,6 +211,37 @@ class ObservePortal:
         except serializers.Invalid as invalid:
             return invalid.errors
         return airmasses(cleaned, self.network)
+
+    # --- the network ------------------------------------------------------------------------------
+    def _pending(self) -> list[Any]:
+        return [(made, item) for made in self.book.userrequests.values() for item in made.requests]
+
+    def telescope_states(self, start: datetime | None, end: datetime | None, sites: list[str],
+                         telescopes: list[str]) -> dict[str, Any]:
+        now = self.now()
+        return network_status.telescope_states(self.network, self.box.settings.seed, start or now, end or now,
+                                               sites, telescopes)
+
+    def telescope_availability(self, start: datetime | None, end: datetime | None, combine: bool) -> dict[str, Any]:
+        now = self.now()
+        return network_status.telescope_availability(self.network, self.box.settings.seed,
+                                                     start or now - timedelta(days=1), end or now, combine)
+
+    def request_telescope_states(self, user: Credential | None, number: int) -> dict[str, Any]:
+        return network_status.request_telescope_states(self.request(user, number), self.network,
+                                                       self.box.settings.seed)
+
+    def blocks(self, user: Credential | None, number: int, drop_canceled: bool) -> list[dict[str, Any]]:
+        item = self.request(user, number)
+        made = next(u for u in self.book.userrequests.values() if item in u.requests)
+        found = network_status.blocks(made, item, self.now())
+        return [b for b in found if not (drop_canceled and b["canceled"])]
+
+    def contention(self, instrument: str) -> dict[str, Any]:
+        return network_status.contention(self._pending(), instrument, self.now())
+
+    def pressure(self, instrument: str | None, site: str | None) -> dict[str, Any]:
+        return network_status.pressure(self._pending(), self.network, self.now(), instrument, site)
 
     def cadence(self, user: Credential, body: Any) -> dict[str, Any]:
         """The userrequest with each cadence expanded into visible windows, checked but not stored."""

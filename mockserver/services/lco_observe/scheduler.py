@@ -3,7 +3,7 @@
 When a request is stored the scheduler decides, from the sandbox's seed and the
 request's id, whether the network will observe it (a configurable share of
 requests). If so it picks a telescope and a start inside a stretch where the
-target is observable for the whole duration, after now. As the clock passes the
+target is observable for the whole duration, on a telescope the weather leaves available, after now. As the clock passes the
 end of that observation the request is COMPLETED; a request that is not
 observed becomes WINDOW_EXPIRED when its last window ends. A userrequest's state
 follows its requests' as the portal's does.
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from ..lco import weather
 from ..lco.network import Network
 from .observability import site_intervals, telescopes_by_site
 
@@ -42,16 +43,24 @@ def plan(request: dict[str, Any], request_id: int, network: Network, now: dateti
         return None
     duration = request["duration"]
     begin = now.timestamp()
-    fitting = [(site, max(start, begin), end) for site, runs in sorted(site_intervals(request, network).items())
-               for start, end in runs if end - max(start, begin) >= duration]
-    if not fitting:
+    candidates = []
+    by_site = telescopes_by_site(request, network)
+    for site, runs in sorted(site_intervals(request, network).items()):
+        for start, end in runs:
+            start = max(start, begin)
+            if end - start < duration:
+                continue
+            for telescope in by_site[site]:
+                for open_from, open_until in weather.available_stretches(seed, telescope.name, start, end):
+                    if open_until - open_from >= duration:
+                        candidates.append((telescope, open_from, open_until))
+    if not candidates:
         return None
-    site, start, end = fitting[chance.randrange(len(fitting))]
+    telescope, start, end = candidates[chance.randrange(len(candidates))]
     opening = start + chance.random() * (end - start - duration)
-    telescope = chance.choice(telescopes_by_site(request, network)[site])
     instrument = request["molecules"][0]["instrument_name"]
     when = datetime.fromtimestamp(round(opening), UTC)
-    return Observation(site, telescope.enclosure, telescope.code, telescope.camera_for(instrument) or "",
+    return Observation(telescope.site, telescope.enclosure, telescope.code, telescope.camera_for(instrument) or "",
                        when, when + timedelta(seconds=duration))
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Response, redirect, request
 
-from ...core.service import sandbox
+from ...core.service import as_json, sandbox
 
 
 def _model():
@@ -38,13 +38,8 @@ def parameter_names(**_: Any) -> list[str]:
     return _model().parameter_names(request.args.get("instrument"), request.args.get("product_type"))
 
 
-def _json(body: Any) -> tuple[Any, int, dict[str, str]]:
-    """An answer of an operation whose refusals are text: say which documented type this one is."""
-    return body, 200, {"Content-Type": "application/json"}
-
-
 def instrument_list(**_: Any) -> tuple[list[str], int, dict[str, str]]:
-    return _json(_model().instrument_list(request.args.get("token")))
+    return as_json(_model().instrument_list(request.args.get("token")))
 
 
 def instrument_list_redirect(**_: Any) -> Response:
@@ -67,4 +62,4 @@ def update_token_email_options(**_: Any) -> Response:
 
 
 def inspect_state(**_: Any) -> tuple[dict[str, Any], int, dict[str, str]]:
-    return _json(_model().inspect_state(request.args.get("token"), request.args.get("job_id")))
+    return as_json(_model().inspect_state(request.args.get("token"), request.args.get("job_id")))
