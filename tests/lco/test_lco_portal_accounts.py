@@ -130,3 +130,26 @@ def test_wrong_methods_and_broken_json_get_drfs_details(portal):
     # a literal path is not taken for an id: validate answers POST, and its Allow says so
     options = portal.http.request("OPTIONS", "/api/userrequests/validate/", headers=portal.auth())
     assert "POST" in options.headers.get("allow", "")
+
+
+def test_drafts_belong_to_their_author_and_keep_valid_json(portal):
+    content = '{"group_id": "later"}'
+    made = portal.post("/drafts/", {"proposal": "LCO2026B-001", "title": "for later", "content": content})
+    assert made.status_code == 201
+    draft = made.json()
+    assert (draft["author"], draft["content"]) == ("astro", content)
+    assert portal.get("/drafts/").json()["count"] == 1
+    assert portal.get(f"/drafts/{draft['id']}/", "bob").json() == {"detail": "Not found."}
+    patched = portal.http.patch(f"/api/drafts/{draft['id']}/", json={"title": "renamed"}, headers=portal.auth())
+    assert patched.json()["title"] == "renamed" and patched.json()["content"] == content
+    broken = portal.post("/drafts/", {"proposal": "LCO2026B-001", "title": "x", "content": "{nope"})
+    assert broken.status_code == 400 and broken.json() == {"content": ["Content must be valid JSON"]}
+    foreign = portal.post("/drafts/", {"proposal": "LCO2026A-004", "title": "x", "content": "{}"})
+    assert foreign.json() == {"non_field_errors": ["You are not a member of that proposal"]}
+    assert portal.http.delete(f"/api/drafts/{draft['id']}/", headers=portal.auth()).status_code == 204
+    assert portal.get("/drafts/").json()["count"] == 0
+
+
+def test_a_limit_or_offset_that_is_not_a_whole_number_is_ignored(portal):
+    page = portal.get("/semesters/", username=None, limit="null", offset="x").json()
+    assert len(page["results"]) == page["count"] == 43 and page["previous"] is None     # 2014A to 2035B, all on one page

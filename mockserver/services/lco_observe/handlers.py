@@ -169,3 +169,29 @@ def contention(instrument_name: str) -> dict[str, Any]:
 def pressure(**_: Any) -> dict[str, Any]:
     auth.user(required=False)
     return _model().pressure(request.args.get("instrument") or None, request.args.get("site") or None)
+
+
+# --- drafts ------------------------------------------------------------------------------------------
+def list_drafts(**_: Any) -> dict[str, Any]:
+    return page(_model().list_drafts(auth.user()))
+
+
+def create_draft(body: Any = None) -> tuple[dict[str, Any], int]:
+    return _model().create_draft(auth.user(), _payload(body)), 201
+
+
+def get_draft(id: int) -> dict[str, Any]:  # noqa: A002
+    return _model().draft(auth.user(), id)
+
+
+def replace_draft(id: int, body: Any = None) -> dict[str, Any]:  # noqa: A002
+    return _model().update_draft(auth.user(), id, _payload(body), partial=False)
+
+
+def update_draft(id: int, body: Any = None) -> dict[str, Any]:  # noqa: A002
+    return _model().update_draft(auth.user(), id, _payload(body), partial=True)
+
+
+def delete_draft(id: int) -> tuple[str, int]:  # noqa: A002
+    _model().delete_draft(auth.user(), id)
+    return "", 204

@@ -20,6 +20,7 @@ from ..lco.network import network
 from ..lco.proposals import DEMO_USERS, Proposal, Semester, demo_proposals, semester_of, semesters
 from . import cadence, network_status, rules, serializers
 from .observability import airmasses
+from .drafts import DraftBook
 from .userrequests import UserRequestBook
 
 LOGIN_FAILED = "Unable to log in with provided credentials."
@@ -43,6 +44,7 @@ class ObservePortal:
         self.people = {u.username: u for u in DEMO_USERS}
         self.book = UserRequestBook(self.network, self.proposals, sandbox.settings.seed,
                                     sandbox.settings.completion_fraction)
+        self.drafts = DraftBook()
 
     # --- who is asking ---------------------------------------------------------------------------
     def login(self, username: Any, password: Any) -> dict[str, str]:
@@ -308,3 +310,19 @@ class ObservePortal:
                 "request_duration": hours, "max_allowable_ipp_value": rules.max_ipp(available, hours),
                 "min_allowable_ipp_value": rules.MIN_IPP}
         return answer
+
+    # --- drafts --------------------------------------------------------------------------------------
+    def list_drafts(self, user: Credential) -> list[dict[str, Any]]:
+        return [d.as_json() for d in self.drafts.mine(user.owner)]
+
+    def create_draft(self, user: Credential, body: Any) -> dict[str, Any]:
+        return self.drafts.create(user.owner, self._member_of(user), body, self.now()).as_json()
+
+    def draft(self, user: Credential, number: int) -> dict[str, Any]:
+        return self.drafts.get(user.owner, number).as_json()
+
+    def update_draft(self, user: Credential, number: int, body: Any, partial: bool) -> dict[str, Any]:
+        return self.drafts.update(user.owner, self._member_of(user), number, body, self.now(), partial).as_json()
+
+    def delete_draft(self, user: Credential, number: int) -> None:
+        self.drafts.delete(user.owner, number)
