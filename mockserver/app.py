@@ -121,12 +121,30 @@ def closest_alternative(error: ValidationError) -> ValidationError:
 MODEL_VALIDATES = "x-skymock-model-validates"
 
 
+#: what a body that is the JSON literal null parses to, where the model validates (Connexion reads it as no body)
+JSON_NULL = object()
+
+
 class ExplainingJSONBodyValidator(JSONRequestBodyValidator):
     """Connexion's JSON body validator, naming the field and problem when no alternative of a schema fits."""
 
+    async def _parse(self, stream: Any, scope: Any) -> Any:
+        raw = b"".join([message async for message in stream])
+        text = raw.decode(self._encoding)
+        if self._schema.get(MODEL_VALIDATES) and text.strip() == "null":
+            return JSON_NULL
+        if not text:
+            return None
+        try:
+            return json.loads(text)
+        except json.decoder.JSONDecodeError as error:
+            raise BadRequestProblem(detail=str(error)) from None
+
     def _validate(self, body: Any) -> dict | None:
         if self._schema.get(MODEL_VALIDATES):
-            return None           # the service checks this body itself and answers in its own words
+            if body is JSON_NULL:     # not the object the model reads (an absent body reads as an empty one)
+                raise ApiError(0, "Invalid data. Expected a dictionary, but got NoneType.")
+            return None               # the service checks this body itself and answers in its own words
         try:
             return super()._validate(body)
         except BadRequestProblem:

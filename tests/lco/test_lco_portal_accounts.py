@@ -153,3 +153,11 @@ def test_drafts_belong_to_their_author_and_keep_valid_json(portal):
 def test_a_limit_or_offset_that_is_not_a_whole_number_is_ignored(portal):
     page = portal.get("/semesters/", username=None, limit="null", offset="x").json()
     assert len(page["results"]) == page["count"] == 43 and page["previous"] is None     # 2014A to 2035B, all on one page
+
+
+def test_a_json_null_body_is_not_an_object(portal):
+    made = portal.post("/drafts/", {"proposal": "LCO2026B-001", "title": "t", "content": "{}"}).json()
+    answer = portal.http.patch(f"/api/drafts/{made['id']}/", content=b"null",
+                               headers={**portal.auth(), "Content-Type": "application/json"})
+    assert answer.status_code == 400
+    assert answer.json() == {"non_field_errors": ["Invalid data. Expected a dictionary, but got NoneType."]}
