@@ -100,22 +100,21 @@ def check(userrequest: dict[str, Any], username: str, proposal: Proposal, now: d
     return hours
 
 
-def debit_ipp(proposal: Proposal, hours: dict[Key, float], ipp: float) -> None:
-    """Raising priority spends IPP time when the request is made (lowering it earns time back on success)."""
+def _move_ipp(proposal: Proposal, hours: dict[Key, float], ipp: float, sign: int) -> None:
     if ipp <= 1:
         return
     for key, needed in hours.items():
         allocation = proposal.allocation(*key)
         if allocation is not None:
-            allocation.ipp_time_available -= needed * (ipp - 1)
+            moved = allocation.ipp_time_available + sign * needed * (ipp - 1)
+            allocation.ipp_time_available = min(allocation.ipp_limit, moved)
+
+
+def debit_ipp(proposal: Proposal, hours: dict[Key, float], ipp: float) -> None:
+    """Raising priority spends IPP time when the request is made (lowering it earns time back on success)."""
+    _move_ipp(proposal, hours, ipp, -1)
 
 
 def credit_ipp(proposal: Proposal, hours: dict[Key, float], ipp: float) -> None:
-    """A request that will not run gives back the IPP time it spent."""
-    if ipp <= 1:
-        return
-    for key, needed in hours.items():
-        allocation = proposal.allocation(*key)
-        if allocation is not None:
-            allocation.ipp_time_available = min(allocation.ipp_limit,
-                                                allocation.ipp_time_available + needed * (ipp - 1))
+    """A request that will not run gives back the IPP time it spent (never above the IPP limit)."""
+    _move_ipp(proposal, hours, ipp, +1)
