@@ -110,6 +110,10 @@ class Service(ABC):
         """Refuse a control-API mint request that names what the sandbox lacks (a proposal...); before
         :meth:`mint_credential`, so a refused request changes nothing. Accepts everything by default."""
 
+    def clock_for(self, settings: Settings) -> Clock | None:
+        """A clock shared with other services of the process (one simulated world); None: the sandbox's own."""
+        return None
+
     def credential_added(self, sandbox: "Sandbox", credential: Credential) -> None:
         """Complete a credential the sandbox now knows (sign a token on its clock...); nothing by default."""
 
@@ -124,7 +128,7 @@ class Sandbox:
     def __init__(self, service: Service, settings: Settings | None = None) -> None:
         self.service = service
         self.settings = settings or Settings()
-        self.clock = Clock(self.settings.clock_start, self.settings.frozen)
+        self.clock = service.clock_for(self.settings) or Clock(self.settings.clock_start, self.settings.frozen)
         self.reset()
 
     def reset(self) -> None:

@@ -8,9 +8,11 @@ from typing import Any
 
 from ...core.auth import (EXPIRED, MALFORMED, MISSING, REVOKED, SCOPE, UNKNOWN, Credential, Refusals,
                           TokenRegistry, demo_secret)
+from ...core.clock import Clock
 from ...core.errors import DrfStyle, invalid
 from ...core.service import Sandbox, Service, Settings
 from ..lco.proposals import DEMO_USERS, demo_memberships
+from ..lco.world import observatory
 from .model import ObservePortal
 
 INVALID_TOKEN = "Invalid token."
@@ -68,6 +70,9 @@ class LcoObserve(Service):
                            "token": secrets.token_hex(20)},
                           owner=username, roles=list(request.get("proposals", [])), label=username,
                           lifetime=request.get("lifetime"))
+
+    def clock_for(self, settings: Settings) -> Clock:
+        return observatory(settings).clock
 
     def make_model(self, sandbox: Sandbox) -> ObservePortal:
         return ObservePortal(sandbox)

@@ -16,8 +16,8 @@ from ...core.auth import Credential
 from ...core.errors import ApiError
 from ...core.service import Sandbox
 from ..lco.drf import drf_time, field_errors, form_boolean, form_datetime
-from ..lco.network import network
-from ..lco.proposals import DEMO_USERS, Proposal, Semester, demo_proposals, semester_of, semesters
+from ..lco.proposals import DEMO_USERS, Proposal, Semester, semester_of, semesters
+from ..lco.world import observatory
 from . import cadence, network_status, rules, serializers
 from .observability import airmasses
 from .drafts import DraftBook
@@ -35,16 +35,22 @@ def archive_bearer(seed: int, username: str) -> str:
 class ObservePortal:
     def __init__(self, sandbox: Sandbox) -> None:
         self.box = sandbox
-        self.network = network()
-        self.started = sandbox.settings.clock_start or sandbox.clock.now()
-        self.proposals: dict[str, Proposal] = {p.id: p for p in demo_proposals(self.started)}
-        created = self.started.replace(microsecond=0)
-        for proposal in self.proposals.values():
-            proposal.created = created
+        self.world = observatory(sandbox.settings)
+        self.world.reset()                         # a reset of the portal is a reset of the observatory
+        self.network = self.world.network
         self.people = {u.username: u for u in DEMO_USERS}
-        self.book = UserRequestBook(self.network, self.proposals, sandbox.settings.seed,
-                                    sandbox.settings.completion_fraction)
-        self.drafts = DraftBook()
+
+    @property
+    def proposals(self) -> dict[str, Proposal]:
+        return self.world.proposals
+
+    @property
+    def book(self) -> UserRequestBook:
+        return self.world.book
+
+    @property
+    def drafts(self) -> DraftBook:
+        return self.world.drafts
 
     # --- who is asking ---------------------------------------------------------------------------
     def login(self, username: Any, password: Any) -> dict[str, str]:
@@ -154,9 +160,7 @@ class ObservePortal:
 
     def now(self) -> datetime:
         """The clock's time, with every userrequest brought up to it first."""
-        moment = self.box.clock.now()
-        self.book.advance(moment)
-        return moment
+        return self.world.now()
 
     # --- userrequests -------------------------------------------------------------------------------
     def _member_of(self, user: Credential | None) -> list[str]:
