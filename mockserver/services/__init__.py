@@ -12,6 +12,7 @@ PACKAGES: dict[str, str] = {
     "okapi": "okapi",
     "mmoda": "mmoda",
     "lco-observe": "lco_observe",
+    "lco-archive": "lco_archive",
 }
 
 

@@ -9,6 +9,8 @@ with ``WWW-Authenticate: Token`` (the archive) is the service's ``refusals``.
 """
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from typing import Any
 
 from flask import request
@@ -20,6 +22,7 @@ from ...core.service import current, sandbox
 KEYWORD = "Token"
 NO_CREDENTIALS = "Invalid token header. No credentials provided."
 SPACES = "Invalid token header. Token string should not contain spaces."
+NO_SUCH_USER = "No Such User"           # the archive's answer to a Bearer token the portal does not know
 
 
 def token_info(value: str, required_scopes: Any = None) -> dict[str, Any]:
@@ -36,10 +39,17 @@ def _refused(kind: str, message: str | None = None) -> ApiError:
     return error
 
 
-def user(required: bool = True) -> Credential | None:
-    """The caller named by a Token header; None for an anonymous caller where that is allowed."""
+def user(required: bool = True, bearer: Callable[[str], Credential | None] | None = None) -> Credential | None:
+    """The caller named by a Token header (or, where ``bearer`` resolves them, a Bearer one); None for an
+    anonymous caller where that is allowed."""
     words = (request.headers.get("Authorization") or "").split()
-    if not words or words[0].lower() != KEYWORD.lower():
+    keyword = words[0].lower() if words else ""
+    if bearer is not None and keyword == "bearer" and len(words) == 2:
+        found = bearer(words[1])
+        if found is None:
+            raise _refused(UNKNOWN, NO_SUCH_USER)
+        return _known(found)
+    if keyword != KEYWORD.lower():
         if required:
             raise _refused(MISSING)
         return None
@@ -47,10 +57,18 @@ def user(required: bool = True) -> Credential | None:
         raise _refused(MALFORMED, NO_CREDENTIALS)
     if len(words) > 2:
         raise _refused(MALFORMED, SPACES)
-    box = sandbox()
-    state, token = box.tokens.check(words[1])
+    state, token = sandbox().tokens.check(words[1])
     if token is None or state != "valid":
         raise _refused(UNKNOWN)
+    return _known(token.credential)
+
+
+def _known(credential: Credential) -> Credential:
     context = current()
-    context.auth, context.client, context.credential = "valid", token.credential.name, token.credential
-    return token.credential
+    context.auth, context.client, context.credential = "valid", credential.name, credential
+    return credential
+
+
+def archive_bearer(seed: int, username: str) -> str:
+    """The OAuth token the portal's profile hands a user for the archive, which accepts it as Bearer."""
+    return hashlib.sha256(f"skymock:{seed}:lco:archive-bearer:{username}".encode()).hexdigest()[:30]

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from ...core.clock import Clock
 from ...core.service import Settings
-from ..lco_observe.drafts import DraftBook
-from ..lco_observe.userrequests import UserRequestBook
 from .network import network
-from .proposals import Proposal, demo_proposals
+from .proposals import Proposal, demo_memberships, demo_proposals
+
+if TYPE_CHECKING:
+    from ..lco_observe.drafts import DraftBook
+    from ..lco_observe.userrequests import UserRequestBook
 
 _LOCK = threading.Lock()
 _WORLDS: dict[tuple, "Observatory"] = {}
@@ -33,14 +36,19 @@ class Observatory:
 
     def reset(self) -> None:
         """Back to the seeded observatory (the clock is reset by the sandbox that asks)."""
+        # the portal's books, imported here: the portal's package imports this module
+        from ..lco_observe.drafts import DraftBook
+        from ..lco_observe.userrequests import UserRequestBook
         self.started: datetime = self.settings.clock_start or self.clock.now()
         self.proposals: dict[str, Proposal] = {p.id: p for p in demo_proposals(self.started)}
         created = self.started.replace(microsecond=0)
         for proposal in self.proposals.values():
             proposal.created = created
-        self.book = UserRequestBook(self.network, self.proposals, self.settings.seed,
+        self.book: UserRequestBook = UserRequestBook(self.network, self.proposals, self.settings.seed,
                                     self.settings.completion_fraction)
-        self.drafts = DraftBook()
+        self.drafts: DraftBook = DraftBook()
+        #: username -> the proposals the user belongs to (the portal adds the users it mints)
+        self.users: dict[str, list[str]] = demo_memberships(self.started)
         self.generation += 1
 
     def now(self) -> datetime:

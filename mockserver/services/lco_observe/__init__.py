@@ -71,6 +71,9 @@ class LcoObserve(Service):
                           owner=username, roles=list(request.get("proposals", [])), label=username,
                           lifetime=request.get("lifetime"))
 
+    def credential_added(self, sandbox: Sandbox, credential: Credential) -> None:
+        observatory(sandbox.settings).users[credential.owner] = list(credential.roles)   # the archive knows them
+
     def clock_for(self, settings: Settings) -> Clock:
         return observatory(settings).clock
 

@@ -6,7 +6,6 @@ may use.
 """
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,6 +14,7 @@ from dateutil import parser as dateparser
 from ...core.auth import Credential
 from ...core.errors import ApiError
 from ...core.service import Sandbox
+from ..lco.auth import archive_bearer
 from ..lco.drf import drf_time, field_errors, form_boolean, form_datetime
 from ..lco.proposals import DEMO_USERS, Proposal, Semester, semester_of, semesters
 from ..lco.world import observatory
@@ -25,11 +25,6 @@ from .userrequests import UserRequestBook
 
 LOGIN_FAILED = "Unable to log in with provided credentials."
 NOT_FOUND = "Not found."
-
-
-def archive_bearer(seed: int, username: str) -> str:
-    """The OAuth token the portal's profile hands out for the archive (the archive accepts it as Bearer)."""
-    return hashlib.sha256(f"skymock:{seed}:lco:archive-bearer:{username}".encode()).hexdigest()[:30]
 
 
 class ObservePortal:
