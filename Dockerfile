@@ -11,7 +11,7 @@ COPY conformance ./conformance
 RUN pip install . && useradd --system --no-create-home skymock
 USER skymock
 
-EXPOSE 8701 8702 8703 8705 8706 8707
+EXPOSE 8701 8702 8703 8704 8705 8706 8707
 # Checks the first service given on the command line (or nrao-ods); compose checks each service's own port.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8701/__skymock/health', timeout=3)"

@@ -9,6 +9,7 @@ import time
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import json
 
@@ -65,6 +66,7 @@ class AdminStyle(ErrorStyle):
 ADMIN_STYLE = AdminStyle()
 
 
+PATH_SAFE = "/:@!$&'()*+,;=-._~"
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
@@ -309,9 +311,10 @@ class SkymockApp:
         return None
 
     async def _redirect(self, send, scope, target: str) -> None:
-        host = dict(scope["headers"]).get(b"host", b"localhost").decode()
-        query = scope.get("query_string", b"").decode()
-        location = f"{scope.get('scheme', 'http')}://{host}{target}" + (f"?{query}" if query else "")
+        host = dict(scope["headers"]).get(b"host", b"localhost").decode("latin-1")
+        query = scope.get("query_string", b"").decode("latin-1")
+        # the path arrives decoded: encode it again, or a header could carry what headers may not
+        location = f"{scope.get('scheme', 'http')}://{host}{quote(target, safe=PATH_SAFE)}" + (f"?{query}" if query else "")
         status = self.service.slash_redirect or 307
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"location", location.encode()), (b"content-length", b"0")]})

@@ -13,6 +13,7 @@ PACKAGES: dict[str, str] = {
     "mmoda": "mmoda",
     "lco-observe": "lco_observe",
     "lco-archive": "lco_archive",
+    "lco-thumbnails": "lco_thumbnails",
 }
 
 

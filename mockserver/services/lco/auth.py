@@ -72,3 +72,8 @@ def _known(credential: Credential) -> Credential:
 def archive_bearer(seed: int, username: str) -> str:
     """The OAuth token the portal's profile hands a user for the archive, which accepts it as Bearer."""
     return hashlib.sha256(f"skymock:{seed}:lco:archive-bearer:{username}".encode()).hexdigest()[:30]
+
+
+def archive_token(seed: int, username: str) -> str:
+    """The archive's own DRF token of a demo user: distinct from the portal's."""
+    return hashlib.sha1(f"skymock:{seed}:lco-archive:token:{username}".encode()).hexdigest()

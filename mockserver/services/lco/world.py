@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from ...core.clock import Clock
 from ...core.service import Settings
+from .auth import archive_token
 from .network import network
 from .proposals import Proposal, demo_memberships, demo_proposals
 
@@ -49,6 +50,8 @@ class Observatory:
         self.drafts: DraftBook = DraftBook()
         #: username -> the proposals the user belongs to (the portal adds the users it mints)
         self.users: dict[str, list[str]] = demo_memberships(self.started)
+        #: archive token -> username (the archive adds the users it mints)
+        self.archive_tokens: dict[str, str] = {archive_token(self.settings.seed, name): name for name in self.users}
         self.generation += 1
 
     def now(self) -> datetime:

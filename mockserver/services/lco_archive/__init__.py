@@ -1,7 +1,6 @@
 """LCO science archive (archive-api.lco.global, 2019): the frames the simulated network has taken."""
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import UTC, datetime
 from typing import Any
@@ -11,16 +10,12 @@ from ...core.auth import (EXPIRED, MALFORMED, MISSING, REVOKED, SCOPE, UNKNOWN, 
 from ...core.clock import Clock
 from ...core.errors import DrfStyle, invalid
 from ...core.service import Sandbox, Service, Settings
+from ..lco.auth import archive_token
 from ..lco.proposals import DEMO_USERS, demo_memberships
 from ..lco.world import observatory
 from .model import Archive
 
 INVALID_TOKEN = "Invalid token."
-
-
-def archive_token(seed: int, username: str) -> str:
-    """The archive's own DRF token of a user: distinct from the portal's."""
-    return hashlib.sha1(f"skymock:{seed}:lco-archive:token:{username}".encode()).hexdigest()
 
 
 class LcoArchive(Service):
@@ -64,6 +59,11 @@ class LcoArchive(Service):
                            "token": secrets.token_hex(20)},
                           owner=username, roles=list(request.get("proposals", [])), label=username,
                           lifetime=request.get("lifetime"))
+
+    def credential_added(self, sandbox: Sandbox, credential: Credential) -> None:
+        world = observatory(sandbox.settings)        # the thumbnail service passes archive tokens through
+        world.archive_tokens[credential.fields["token"]] = credential.owner
+        world.users.setdefault(credential.owner, list(credential.roles))
 
     def clock_for(self, settings: Settings) -> Clock:
         return observatory(settings).clock
