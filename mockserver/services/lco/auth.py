@@ -10,14 +10,16 @@ with ``WWW-Authenticate: Token`` (the archive) is the service's ``refusals``.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import secrets
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import request
 
-from ...core.auth import MALFORMED, MISSING, UNKNOWN, Credential
-from ...core.errors import ApiError
+from ...core.auth import MALFORMED, MISSING, UNKNOWN, Credential, TokenRegistry
+from ...core.errors import ApiError, invalid
 from ...core.service import current, sandbox
+from .drf import field_errors
 
 KEYWORD = "Token"
 NO_CREDENTIALS = "Invalid token header. No credentials provided."
@@ -77,3 +79,45 @@ def archive_bearer(seed: int, username: str) -> str:
 def archive_token(seed: int, username: str) -> str:
     """The archive's own DRF token of a demo user: distinct from the portal's."""
     return hashlib.sha1(f"skymock:{seed}:lco-archive:token:{username}".encode()).hexdigest()
+
+
+LOGIN_FAILED = "Unable to log in with provided credentials."
+
+
+def login(tokens: TokenRegistry, username: Any, password: Any) -> dict[str, str]:
+    """DRF's obtain_auth_token: the user's token for a right username and password; its 400s otherwise."""
+    given = (("username", username), ("password", password))
+    errors = {name: ["This field is required."] for name, value in given if value is None}
+    errors.update({name: ["This field may not be blank."] for name, value in given if value == ""})
+    if errors:
+        raise field_errors(errors)
+    credential = tokens.find(username=str(username), password=str(password))
+    if credential is None:
+        raise field_errors({"non_field_errors": [LOGIN_FAILED]})
+    return {"token": credential.fields["token"]}
+
+
+def check_new_user(request: dict[str, Any], known_proposals: Iterable[str], tokens: TokenRegistry) -> None:
+    """A control-API request for a user: proposals the observatory has, a new username, text fields."""
+    known = list(known_proposals)
+    proposals = request.get("proposals", [])
+    if not isinstance(proposals, list) or not all(isinstance(p, str) for p in proposals):
+        raise invalid("proposals", "must be a list of proposal ids", proposals)
+    unknown = [p for p in proposals if p not in known]
+    if unknown:
+        raise invalid("proposals", f"unknown proposal(s) {', '.join(unknown)}; the sandbox has {', '.join(known)}",
+                      unknown)
+    for name in ("username", "password"):
+        if name in request and not (isinstance(request[name], str) and request[name]):
+            raise invalid(name, "must be a non-empty string", request[name])
+    if tokens.find(username=request.get("username", "")) is not None:
+        raise invalid("username", f"'{request['username']}' already exists", request["username"])
+
+
+def new_user(request: dict[str, Any], serial: int, prefix: str) -> Credential:
+    """A user from a checked control-API request: given or made-up username and password, a new token."""
+    username = request.get("username") or f"{prefix}{serial}"
+    return Credential({"username": username, "password": request.get("password") or secrets.token_hex(8),
+                       "token": secrets.token_hex(20)},
+                      owner=username, roles=list(request.get("proposals", [])), label=username,
+                      lifetime=request.get("lifetime"))

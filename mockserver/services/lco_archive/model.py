@@ -15,14 +15,13 @@ from typing import Any
 from ...core.auth import Credential
 from ...core.errors import ApiError
 from ...core.service import Sandbox
-from ..lco.auth import archive_bearer
+from ..lco.auth import archive_bearer, login
 from ..lco.drf import drf_time, field_errors, form_boolean, form_datetime
 from ..lco.world import observatory
 from . import sky_area
 from .frames import Frame, FrameMaker
 
 NOT_FOUND = "Not found."
-LOGIN_FAILED = "Unable to log in with provided credentials."
 EXACT = ("PROPID", "OBSTYPE", "INSTRUME", "SITEID", "TELID", "FILTER")
 WHOLE = ("RLEVEL", "BLKUID", "REQNUM")
 ORDERING = ("id", "basename", "DATE_OBS", "FILTER", "OBSTYPE", "PROPID", "INSTRUME", "OBJECT", "RLEVEL", "EXPTIME")
@@ -49,14 +48,7 @@ class Archive:
 
     # --- who is asking ----------------------------------------------------------------------------
     def login(self, username: Any, password: Any) -> dict[str, str]:
-        errors = {name: ["This field is required."] for name, value in (("username", username), ("password", password))
-                  if value is None}
-        if errors:
-            raise field_errors(errors)
-        credential = self.box.tokens.find(username=str(username), password=str(password))
-        if credential is None:
-            raise field_errors({"non_field_errors": [LOGIN_FAILED]})
-        return {"token": credential.fields["token"]}
+        return login(self.box.tokens, username, password)
 
     def bearer_user(self, token: str) -> Credential | None:
         """The user whose portal profile hands out this archive token (the archive asks the portal)."""

@@ -14,7 +14,7 @@ from dateutil import parser as dateparser
 from ...core.auth import Credential
 from ...core.errors import ApiError
 from ...core.service import Sandbox
-from ..lco.auth import archive_bearer
+from ..lco.auth import archive_bearer, login
 from ..lco.drf import drf_time, field_errors, form_boolean, form_datetime
 from ..lco.proposals import DEMO_USERS, Proposal, Semester, semester_of, semesters
 from ..lco.world import observatory
@@ -23,7 +23,6 @@ from .observability import airmasses
 from .drafts import DraftBook
 from .userrequests import UserRequestBook
 
-LOGIN_FAILED = "Unable to log in with provided credentials."
 NOT_FOUND = "Not found."
 
 
@@ -49,16 +48,7 @@ class ObservePortal:
 
     # --- who is asking ---------------------------------------------------------------------------
     def login(self, username: Any, password: Any) -> dict[str, str]:
-        errors = {name: ["This field is required."] for name, value in (("username", username), ("password", password))
-                  if value is None}
-        errors.update({name: ["This field may not be blank."] for name, value in
-                       (("username", username), ("password", password)) if value == ""})
-        if errors:
-            raise field_errors(errors)
-        credential = self.box.tokens.find(username=str(username), password=str(password))
-        if credential is None:
-            raise field_errors({"non_field_errors": [LOGIN_FAILED]})
-        return {"token": credential.fields["token"]}
+        return login(self.box.tokens, username, password)
 
     def member_of(self, user: Credential | None) -> list[Proposal]:
         if user is None:

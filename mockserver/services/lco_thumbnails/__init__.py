@@ -4,12 +4,10 @@ from __future__ import annotations
 from typing import Any
 
 from ...core.auth import Credential, Refusals, TokenRegistry
-from ...core.clock import Clock
 from ...core.errors import ApiError, ErrorStyle
-from ...core.service import Sandbox, Service, Settings
-from ..lco.world import observatory
+from ...core.service import Sandbox, Settings
+from ..lco.observatory_service import ObservatoryService
 from .model import Thumbnails
-
 
 class ThumbnailStyle(ErrorStyle):
     """The service's JSON errors: a message, and the archive's answer when the archive refused."""
@@ -21,7 +19,7 @@ class ThumbnailStyle(ErrorStyle):
         return body
 
 
-class LcoThumbnails(Service):
+class LcoThumbnails(ObservatoryService):
     id = "lco-thumbnails"
     title = "LCO thumbnail service"
     base_path = "/"
@@ -46,9 +44,6 @@ class LcoThumbnails(Service):
     def mint_credential(self, tokens: TokenRegistry, request: dict[str, Any], serial: int) -> Credential:
         raise ApiError(400, "the thumbnail service has no users of its own: mint them on the archive",
                        field="body")
-
-    def clock_for(self, settings: Settings) -> Clock:
-        return observatory(settings).clock
 
     def make_model(self, sandbox: Sandbox) -> Thumbnails:
         return Thumbnails(sandbox)
