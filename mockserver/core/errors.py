@@ -138,3 +138,13 @@ class DrfStyle(ErrorStyle):
             message = "This field is required." if error.code == "missing" else error.message
             return {error.field or "non_field_errors": [message]}
         return {"detail": error.message}
+
+
+def known_names(field: str, value: Any, known: list[str], noun: str, holder: str = "this service") -> list[str]:
+    """A control-API list of names (scopes, proposals...) that must all be known; the 400 says which are not."""
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise invalid(field, f"must be a list of {noun} names", value)
+    unknown = [item for item in value if item not in known]
+    if unknown:
+        raise invalid(field, f"unknown {noun}(s) {', '.join(unknown)}; {holder} has {', '.join(known)}", unknown)
+    return list(value)

@@ -6,7 +6,7 @@ from typing import Any
 
 from ...core.auth import (EXPIRED, MALFORMED, MISSING, REVOKED, SCOPE, UNKNOWN, Credential, Refusals,
                           TokenRegistry, demo_secret)
-from ...core.errors import ErrorStyle, invalid
+from ...core.errors import ErrorStyle, invalid, known_names
 from ...core.service import Sandbox, Service, Settings
 from .model import ALL_SCOPES, SCOPE_PASSES, SERVICE_ROLE, DsnModel
 
@@ -38,13 +38,7 @@ class Dsn(Service):
                 make("client_789", [SCOPE_PASSES]), make("dsn-operations", ALL_SCOPES, [SERVICE_ROLE])]
 
     def mint_credential(self, tokens: TokenRegistry, request: dict[str, Any], serial: int) -> Credential:
-        scopes = request.get("scopes", ALL_SCOPES)
-        if not isinstance(scopes, list) or not all(isinstance(s, str) for s in scopes):
-            raise invalid("scopes", "must be a list of scope names", scopes)
-        unknown = [s for s in scopes if s not in ALL_SCOPES]
-        if unknown:
-            raise invalid("scopes", f"unknown scope(s) {', '.join(unknown)}; this service has {', '.join(ALL_SCOPES)}",
-                          unknown)
+        scopes = known_names("scopes", request.get("scopes", ALL_SCOPES), ALL_SCOPES, "scope")
         roles = request.get("roles", [])
         if not isinstance(roles, list) or any(r != SERVICE_ROLE for r in roles):
             raise invalid("roles", f"the only role is {SERVICE_ROLE!r} (a service token)", roles)

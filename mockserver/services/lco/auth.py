@@ -17,7 +17,7 @@ from typing import Any
 from flask import request
 
 from ...core.auth import MALFORMED, MISSING, UNKNOWN, Credential, TokenRegistry
-from ...core.errors import ApiError, invalid
+from ...core.errors import ApiError, invalid, known_names
 from ...core.service import current, sandbox
 from .drf import field_errors
 
@@ -99,14 +99,7 @@ def login(tokens: TokenRegistry, username: Any, password: Any) -> dict[str, str]
 
 def check_new_user(request: dict[str, Any], known_proposals: Iterable[str], tokens: TokenRegistry) -> None:
     """A control-API request for a user: proposals the observatory has, a new username, text fields."""
-    known = list(known_proposals)
-    proposals = request.get("proposals", [])
-    if not isinstance(proposals, list) or not all(isinstance(p, str) for p in proposals):
-        raise invalid("proposals", "must be a list of proposal ids", proposals)
-    unknown = [p for p in proposals if p not in known]
-    if unknown:
-        raise invalid("proposals", f"unknown proposal(s) {', '.join(unknown)}; the sandbox has {', '.join(known)}",
-                      unknown)
+    known_names("proposals", request.get("proposals", []), list(known_proposals), "proposal", "the sandbox")
     for name in ("username", "password"):
         if name in request and not (isinstance(request[name], str) and request[name]):
             raise invalid(name, "must be a non-empty string", request[name])

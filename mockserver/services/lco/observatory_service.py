@@ -5,6 +5,7 @@ Both the portal and the archive know the same people with the same passwords
 """
 from __future__ import annotations
 
+from abc import abstractmethod
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
@@ -29,8 +30,9 @@ class ObservatoryUsers(ObservatoryService):
     #: how the usernames of minted users begin
     user_prefix: ClassVar[str] = "user"
 
+    @abstractmethod
     def demo_token(self, seed: int, username: str) -> str:
-        raise NotImplementedError
+        """The service's own token for a demo user, the same in every run with the same seed."""
 
     def demo_credentials(self, settings: Settings) -> list[Credential]:
         memberships = demo_memberships(settings.clock_start or datetime.now(UTC))

@@ -6,7 +6,7 @@ from typing import Any
 
 from ...core.auth import (EXPIRED, MALFORMED, MISSING, REVOKED, SCOPE, UNKNOWN, Credential, Refusals,
                           TokenRegistry, demo_secret)
-from ...core.errors import FastApiStyle, invalid
+from ...core.errors import FastApiStyle, invalid, known_names
 from ...core.service import Login, Sandbox, Service, Settings
 from .model import SCOPE_ODS, SCOPE_TBA, SCOPE_TLE, OdsModel
 
@@ -42,11 +42,7 @@ class NraoOds(Service):
                 make("skymock-reader", "demo-observatory", [SCOPE_ODS])]
 
     def mint_credential(self, tokens: TokenRegistry, request: dict[str, Any], serial: int) -> Credential:
-        scopes = request.get("scopes", ALL_SCOPES)
-        unknown = [s for s in scopes if s not in ALL_SCOPES]
-        if unknown:
-            raise invalid("scopes", f"unknown scope(s) {', '.join(unknown)}; this service has {', '.join(ALL_SCOPES)}",
-                          unknown)
+        scopes = known_names("scopes", request.get("scopes", ALL_SCOPES), ALL_SCOPES, "scope")
         for name in ("owner", "client_id", "client_secret"):
             if name in request and not isinstance(request[name], str):
                 raise invalid(name, "must be a string", request[name])
