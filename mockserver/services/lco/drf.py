@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from dateutil import parser as dateparser
 from flask import request
 
 from ...core.errors import ApiError
@@ -43,6 +44,15 @@ def form_datetime(name: str, text: str) -> datetime:
         except ValueError:
             continue
     raise field_errors({name: [INVALID_DATETIME]})
+
+
+def any_date(text: str) -> datetime | None:
+    """A date as the portal reads some filters, with dateutil (almost any form); naive is UTC; None if unreadable."""
+    try:
+        moment = dateparser.parse(text)
+    except (ValueError, OverflowError):
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def form_boolean(text: str | None) -> bool | None:

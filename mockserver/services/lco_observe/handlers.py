@@ -1,15 +1,15 @@
 """HTTP side of the LCO observing portal: read the request, call the model, shape the answer."""
 from __future__ import annotations
 
-from datetime import UTC
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from dateutil import parser as dateparser
 from flask import Response, request
 
 from ...core.service import as_json, sandbox
 from ..lco import auth
-from ..lco.drf import page, query
+from ..lco.drf import any_date, page, query
 from .model import ObservePortal
 
 #: what the API root lists (the browsable root of Django REST framework's router)
@@ -113,43 +113,28 @@ def expand_cadence(body: Any = None) -> dict[str, Any]:
 
 
 # --- the network -----------------------------------------------------------------------------------
-class _BadDate(Exception):
-    pass
-
-
-def _when(name: str):
-    """A date the portal reads with dateutil (anything it understands); a plain-text 400 otherwise."""
-    text = request.args.get(name)
-    if not text:
-        return None
-    try:
-        moment = dateparser.parse(text)
-    except (ValueError, OverflowError):
-        raise _BadDate(f"Could not parse {name}: {text!r} is not a date") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def _plain(message: str) -> Response:
-    return Response(message, status=400, mimetype="text/plain")
+def _over_span(answer: Callable[[datetime | None, datetime | None], Any]) -> Any:
+    """The answer for the start and end dates asked for (dateutil reads them), or the portal's plain-text
+    400 for a date it cannot read."""
+    auth.user(required=False)
+    span = []
+    for name in ("start", "end"):
+        text = request.args.get(name)
+        moment = any_date(text) if text else None
+        if text and moment is None:
+            return Response(f"Could not parse {name}: {text!r} is not a date", status=400, mimetype="text/plain")
+        span.append(moment)
+    return as_json(answer(*span))
 
 
 def telescope_states(**_: Any) -> Any:
-    auth.user(required=False)
-    try:
-        start, end = _when("start"), _when("end")
-    except _BadDate as bad:
-        return _plain(str(bad))
-    return as_json(_model().telescope_states(start, end, request.args.getlist("site"),
-                                             request.args.getlist("telescope")))
+    return _over_span(lambda start, end: _model().telescope_states(
+        start, end, request.args.getlist("site"), request.args.getlist("telescope")))
 
 
 def telescope_availability(**_: Any) -> Any:
-    auth.user(required=False)
-    try:
-        start, end = _when("start"), _when("end")
-    except _BadDate as bad:
-        return _plain(str(bad))
-    return as_json(_model().telescope_availability(start, end, (request.args.get("combine") or "").lower() == "true"))
+    combine = (request.args.get("combine") or "").lower() == "true"
+    return _over_span(lambda start, end: _model().telescope_availability(start, end, combine))
 
 
 def request_telescope_states(id: int) -> dict[str, Any]:  # noqa: A002

@@ -6,16 +6,14 @@ may use.
 """
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-
-from dateutil import parser as dateparser
 
 from ...core.auth import Credential
 from ...core.errors import ApiError
 from ...core.service import Sandbox
 from ..lco.auth import archive_bearer, login
-from ..lco.drf import drf_time, field_errors, form_boolean, form_datetime
+from ..lco.drf import any_date, drf_time, field_errors, form_boolean, form_datetime
 from ..lco.proposals import DEMO_USERS, Proposal, Semester, semester_of, semesters
 from ..lco.world import observatory
 from . import cadence, network_status, rules, serializers
@@ -120,12 +118,10 @@ class ObservePortal:
     def list_semesters(self, filters: dict[str, str]) -> list[dict[str, Any]]:
         chosen = semesters()
         if filters.get("semester_contains"):
-            try:
-                moment = dateparser.parse(filters["semester_contains"])
-            except (ValueError, OverflowError):
+            moment = any_date(filters["semester_contains"])
+            if moment is None:
                 raise field_errors({"semester_contains": [f"Could not parse {filters['semester_contains']!r} "
-                                                          "as a date"]}) from None
-            moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+                                                          "as a date"]})
             chosen = [s for s in chosen if s.contains(moment)]
         bounds = {"start": lambda s, t: s.start >= t, "start_lte": lambda s, t: s.start <= t,
                   "end": lambda s, t: s.end < t, "end_gt": lambda s, t: s.end > t}
