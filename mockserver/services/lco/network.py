@@ -85,7 +85,7 @@ class Site:
     telescopes: tuple[Telescope, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)      # one network per process: compared (and hashed) by identity
 class Network:
     sites: dict[str, Site]
     instruments: dict[str, InstrumentType]

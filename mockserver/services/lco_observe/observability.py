@@ -9,7 +9,9 @@ dark sky.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from functools import lru_cache
 from datetime import UTC, datetime
 from typing import Any
 
@@ -79,10 +81,29 @@ def site_samples(request: dict[str, Any], network: Network) -> Iterator[tuple[st
 
 
 def site_intervals(request: dict[str, Any], network: Network) -> dict[str, list[tuple[float, float]]]:
+    """Per site, the observable stretches (first and last sample) within the request's windows.
+
+    Checking a request and planning its observation both ask this of the same request, as do pressure and
+    a request's telescope states later: the answer is kept for the few hundred latest requests asked about.
+    """
+    key = json.dumps({"target": request["target"], "constraints": request["constraints"],
+                      "location": request["location"], "instrument": request["molecules"][0]["instrument_name"],
+                      "windows": [[w["start"].timestamp(), w["end"].timestamp()] for w in request["windows"]]},
+                     sort_keys=True)
+    return {site: list(runs) for site, runs in _site_intervals(key, network)}
+
+
+@lru_cache(maxsize=512)
+def _site_intervals(key: str, network: Network) -> tuple[tuple[str, tuple[tuple[float, float], ...]], ...]:
+    asked = json.loads(key)
+    request = {"target": asked["target"], "constraints": asked["constraints"], "location": asked["location"],
+               "molecules": [{"instrument_name": asked["instrument"]}],
+               "windows": [{"start": datetime.fromtimestamp(a, UTC), "end": datetime.fromtimestamp(b, UTC)}
+                           for a, b in asked["windows"]]}
     found: dict[str, list[tuple[float, float]]] = {}
     for site, times, ok, _ in site_samples(request, network):
         found.setdefault(site, []).extend(intervals(times, ok, SAMPLE_SECONDS))
-    return found
+    return tuple((site, tuple(runs)) for site, runs in found.items())
 
 
 def union(runs: list[tuple[float, float]], gap: float = SAMPLE_SECONDS) -> list[tuple[float, float]]:
