@@ -20,6 +20,7 @@ from .network import network
 from .proposals import Proposal, demo_memberships, demo_proposals
 
 if TYPE_CHECKING:
+    from ..lco_archive.frames import FrameMaker
     from ..lco_observe.drafts import DraftBook
     from ..lco_observe.userrequests import UserRequestBook
 
@@ -33,6 +34,7 @@ class Observatory:
         self.clock = Clock(settings.clock_start, settings.frozen)
         self.network = network()
         self.generation = 0
+        self._frames: FrameMaker | None = None
         self.reset()
 
     def reset(self) -> None:
@@ -53,6 +55,13 @@ class Observatory:
         #: archive token -> username (the archive adds the users it mints)
         self.archive_tokens: dict[str, str] = {archive_token(self.settings.seed, name): name for name in self.users}
         self.generation += 1
+
+    def frame_maker(self) -> FrameMaker:
+        """The archive's frames of this observatory, made once for the archive and the thumbnail service."""
+        if self._frames is None:
+            from ..lco_archive.frames import FrameMaker
+            self._frames = FrameMaker(self)          # it starts afresh itself when the observatory is reset
+        return self._frames
 
     def now(self) -> datetime:
         """The clock's time, with every userrequest brought up to it first."""

@@ -19,7 +19,7 @@ from ..lco.auth import archive_bearer, login
 from ..lco.drf import drf_time, field_errors, form_boolean, form_datetime
 from ..lco.world import observatory
 from . import sky_area
-from .frames import Frame, FrameMaker
+from .frames import Frame
 
 NOT_FOUND = "Not found."
 EXACT = ("PROPID", "OBSTYPE", "INSTRUME", "SITEID", "TELID", "FILTER")
@@ -44,7 +44,7 @@ class Archive:
         self.box = sandbox
         self.world = observatory(sandbox.settings)
         self.world.reset()                              # one observatory: resetting the archive resets it
-        self.maker = FrameMaker(self.world)
+        self.maker = self.world.frame_maker()
 
     # --- who is asking ----------------------------------------------------------------------------
     def login(self, username: Any, password: Any) -> dict[str, str]:
