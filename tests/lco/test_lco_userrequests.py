@@ -260,3 +260,13 @@ def test_cadence_errors_stand_apart_from_the_requests(portal):
     daytime = cadence_with(start="2026-11-21T17:00:00Z", end="2026-11-21T17:10:00Z", period=0.05, jitter=0.05)
     none = portal.post("/userrequests/cadence/", daytime)
     assert none.status_code == 400 and none.json() == {"errors": "No visible requests within cadence window parameters"}
+
+
+def test_fill_window_repeats_the_exposure_to_fill_the_longest_observable_stretch(portal):
+    filled = changed(EXAMPLE, requests__0__molecules__0__fill_window=True)
+    durations = portal.post("/userrequests/validate/", filled).json()["request_durations"]["requests"][0]
+    per_exposure = durations["molecules"][0]["duration"]                  # 30 s + readout + overhead
+    stretch = durations["largest_interval"] + 16                          # as computed, before the reported margin
+    assert stretch - per_exposure < durations["duration"] <= stretch
+    made = portal.post("/userrequests/", filled).json()["requests"][0]
+    assert made["molecules"][0]["exposure_count"] > 100

@@ -18,7 +18,7 @@ from typing import Any
 from ..lco.network import CLASSES, Network
 from ..lco.proposals import semester_of
 from . import fields as f
-from .durations import request_duration
+from .durations import exposure_duration, request_duration
 
 TARGET_TYPES = ("SIDEREAL", "NON_SIDEREAL", "SATELLITE", "STATIC")
 SCHEMES = {"ASA_MAJOR_PLANET": ("longofperih", "meandist", "meanlong", "dailymot"),
@@ -363,8 +363,9 @@ def _request_rules(values: dict[str, Any], context: Context) -> dict[str, Any]:
         raise Invalid({"non_field_errors": [TOO_SHORT.format(visible=largest / 3600, duration=duration / 3600)]})
     filler = next((m for m in molecules if m["fill_window"]), None)
     if filler is not None:
-        per_exposure = request_duration({**values, "molecules": [{**filler, "exposure_count": 1}]}, context.network)
-        spare = largest - duration
+        # one more exposure costs its time, readout and overhead; the rounding up of the total keeps a second spare
+        per_exposure = exposure_duration(filler, context.network)
+        spare = largest - duration - 1
         filler["exposure_count"] += max(0, int(spare // max(per_exposure, 1)))
     values["duration"] = request_duration(values, context.network)
     values["largest_interval"] = largest
