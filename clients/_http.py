@@ -171,6 +171,8 @@ class RetryPolicy:
     """When and how long to wait before resending a failed request."""
 
     statuses: frozenset[int] = frozenset({408, 429, 500, 502, 503, 504})
+    #: statuses saying the request was not acted on: the only ones a write is resent after
+    unprocessed: frozenset[int] = frozenset({408, 429, 503})
     max_attempts: int = 4
     backoff_base: float = 0.5
     backoff_factor: float = 2.0
@@ -239,14 +241,23 @@ class ApiSession:
     def request(self, method: str, path: str, *, data: Any = None, json: Any = None,
                 files: FileSpec | None = None, params: Mapping[str, Any] | None = None,
                 headers: Mapping[str, str] | None = None,
-                expected: Iterable[int] = (200,), authenticate: bool = True) -> requests.Response:
+                expected: Iterable[int] = (200,), authenticate: bool = True,
+                idempotent: bool | None = None) -> requests.Response:
         """Send a request; return the response if its status is expected, else
         raise ApiError. A status in ``auth.dead_statuses`` gets one token renewal
-        and one resend: if that is refused too, the refusal is real."""
+        and one resend: if that is refused too, the refusal is real.
+
+        A write (POST, PATCH) that fails with 500, 502 or 504 may have been done
+        before the answer was lost: it is not resent, so a booking is never made
+        twice. ``idempotent=True`` says resending is harmless (a login, an upload
+        the service deduplicates)."""
         expected = tuple(expected)
         use_auth = authenticate and self.auth is not None
+        if idempotent is None:
+            idempotent = method.upper() not in ("POST", "PATCH")
         call = dict(method=method, url=self.url(path), data=data, json=json, files=files,
-                    params=params, headers=headers, expected=expected, use_auth=use_auth)
+                    params=params, headers=headers, expected=expected, use_auth=use_auth,
+                    idempotent=idempotent)
         resp = self._send_with_retries(**call)
         if use_auth and resp.status_code in self.auth.dead_statuses:  # type: ignore[union-attr]
             log.info("%s %s: token refused (HTTP %s), renewing once",
@@ -255,15 +266,18 @@ class ApiSession:
             resp = self._send_with_retries(**call)
         if resp.status_code not in expected:
             note = None
-            if resp.status_code in self.retry.statuses:
+            if resp.status_code in self.retry.statuses and (idempotent or resp.status_code in self.retry.unprocessed):
                 note = f"gave up after {self.retry.max_attempts} attempts"
+            elif resp.status_code in self.retry.statuses:
+                note = "not resent: the service may have done it before the answer was lost; check before retrying"
             raise ApiError.from_response(resp, note)
         return resp
 
     def _send_with_retries(self, *, method: str, url: str, expected: tuple[int, ...],
-                           use_auth: bool, files: FileSpec | None,
+                           use_auth: bool, files: FileSpec | None, idempotent: bool,
                            headers: Mapping[str, str] | None, **kwargs: Any) -> requests.Response:
         policy = self.retry
+        retried = policy.statuses if idempotent else policy.statuses & policy.unprocessed
         for attempt in range(1, policy.max_attempts + 1):
             last = attempt == policy.max_attempts
             try:
@@ -271,12 +285,12 @@ class ApiSession:
             except requests.exceptions.SSLError:
                 raise  # a certificate problem does not heal by waiting
             except (requests.ConnectionError, requests.Timeout) as exc:
-                if last:
+                if last or (not idempotent and not isinstance(exc, requests.ConnectTimeout)):
                     raise ApiError(None, None, method, url,
                                    f"{type(exc).__name__} after {attempt} attempts") from exc
                 self._pause(policy.backoff(attempt), method, url, type(exc).__name__, attempt)
                 continue
-            if resp.status_code not in policy.statuses or resp.status_code in expected or last:
+            if resp.status_code not in retried or resp.status_code in expected or last:
                 return resp
             wait = policy.wait_before_retry(attempt, resp.headers.get("Retry-After"))
             if wait is None:

@@ -165,7 +165,8 @@ class DsnClient:
                 "start": _instant(start), "end": _instant(end), "days": days,
                 "groundStationIds": [str(s) for s in ground_station_ids] if ground_station_ids else None,
                 "minElevationDeg": min_elevation, "stepSeconds": step_seconds}
-        return self._call("POST", "/passes/search", json={k: v for k, v in body.items() if v is not None})
+        return self._call("POST", "/passes/search", json={k: v for k, v in body.items() if v is not None},
+                          idempotent=True)   # a search: asking twice changes nothing
 
     # -- bookings and their files --------------------------------------------------------------
     def create_booking(self, norad_id: int, mission_type: str,

@@ -78,7 +78,7 @@ class DrfTokenLogin(TokenAuth):
 
     def fetch(self, session: ApiSession) -> Token:
         if self.username and self.password:
-            answer = session.request("POST", self.login_url, authenticate=False,
+            answer = session.request("POST", self.login_url, authenticate=False, idempotent=True,
                                      data={"username": self.username, "password": self.password})
             return Token(json_object(answer)["token"])
         if self.given:
@@ -123,7 +123,8 @@ class LcoClient:
 
     def validate(self, userrequest: Mapping[str, Any]) -> dict[str, Any]:
         """The portal's check: the durations; RequestInvalid listing every problem otherwise."""
-        answer = json_object(self.portal.request("POST", "userrequests/validate/", json=dict(userrequest)))
+        answer = json_object(self.portal.request("POST", "userrequests/validate/", json=dict(userrequest),
+                                                       idempotent=True))
         if answer.get("errors"):
             raise RequestInvalid(answer["errors"])
         return answer["request_durations"]
@@ -144,7 +145,7 @@ class LcoClient:
         return json_object(self.portal.request("GET", f"userrequests/{number}/"))
 
     def cancel(self, number: int) -> dict[str, Any]:
-        return json_object(self.portal.request("POST", f"userrequests/{number}/cancel/"))
+        return json_object(self.portal.request("POST", f"userrequests/{number}/cancel/", idempotent=True))
 
     def wait(self, number: int, *, timeout: float = 86_400.0, interval: float = 60.0, max_interval: float = 900.0,
              progress: Callable[[dict[str, Any]], None] | None = None) -> dict[str, Any]:

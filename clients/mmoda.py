@@ -340,7 +340,7 @@ class MmodaClient:
         """One run_analysis request; a form POST when the parameters are long, as oda_api does."""
         payload = encode_parameters(self._with_token(params))
         long = len(json.dumps(payload)) > MAX_GET_SIZE
-        answer = self.session.request("POST" if long else "GET", "run_analysis",
+        answer = self.session.request("POST" if long else "GET", "run_analysis", idempotent=True,  # same query, same job
                                       **({"data": payload} if long else {"params": payload}))
         body = json_object(answer)
         if body.get("query_status") not in (*FINISHED, "submitted", "progress", "ready"):

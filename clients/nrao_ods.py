@@ -52,7 +52,7 @@ class OdsTokenAuth(TokenAuth):
     def fetch(self, session: ApiSession) -> Token:
         form = {"grant_type": "client_credentials", "client_id": self.client_id,
                 "client_secret": self._secret}
-        resp = session.request("POST", "/token/", data=form, authenticate=False)
+        resp = session.request("POST", "/token/", data=form, authenticate=False, idempotent=True)
         value = json_object(resp).get("token")
         if not isinstance(value, str) or not value:
             raise ApiError(resp.status_code, None, "POST", resp.url, "no token in the response")
@@ -137,7 +137,7 @@ class OdsClient:
         """Upload a three-line-element file; returns the service's JSON answer."""
         content = _read_limited(path, TLE_LIMIT, inclusive=False, what="a TLE file")
         files = {"tle_file": (Path(path).name, content, "text/plain")}
-        resp = self.session.request("POST", "/tle_data", files=files, expected=(201,))
+        resp = self.session.request("POST", "/tle_data", files=files, expected=(201,), idempotent=True)
         return json_object(resp)
 
     def upload_avoidance_log(self, path: str | Path) -> dict[str, Any]:
@@ -147,7 +147,8 @@ class OdsClient:
 
     def _send_log(self, name: str, content: bytes) -> dict[str, Any]:
         files = {"file": (name, content, "text/csv")}
-        resp = self.session.request("POST", "/sat_avoidance_logs", files=files)
+        resp = self.session.request("POST", "/sat_avoidance_logs", files=files,
+                                    idempotent=True)  # the service ingests a row once
         return json_object(resp)
 
     def upload_logs(self, directory: str | Path) -> list[tuple[str, dict[str, Any]]]:

@@ -60,7 +60,8 @@ class Auth0Login(TokenAuth):
         self.token_url = token_url
 
     def fetch(self, session: ApiSession) -> Token:
-        answer = json_object(session.request("POST", self.token_url, data=self._form, authenticate=False))
+        answer = json_object(session.request("POST", self.token_url, data=self._form, authenticate=False,
+                                                     idempotent=True))
         lifetime = float(answer["expires_in"])
         # never renew "before" a token is issued: a short lifetime shrinks the margin with it
         self.refresh_margin = min(Auth0Login.refresh_margin, lifetime / 4)
@@ -152,8 +153,11 @@ class OkapiClient:
             wait = min(max_interval, wait * 1.5)
 
     def run(self, family: str, engine: str, body: Mapping[str, Any], fmt: str = "simple", **wait: Any) -> dict[str, Any]:
-        """Send a request and wait for its result."""
-        return self.wait(family, engine, self.send(family, engine, body), fmt, **wait)
+        """Send a request and wait for its result; the first look comes one interval after the request,
+        as the answer has just said it is not ready."""
+        request_id = self.send(family, engine, body)
+        self.session.sleep(wait.get("interval", 1.0))
+        return self.wait(family, engine, request_id, fmt, **wait)
 
     # --- typed helpers --------------------------------------------------------------------------
     def predict_passes(self, tle: str, latitude: float, longitude: float, altitude_km: float,

@@ -264,35 +264,49 @@ class SkymockApp:
         context = RequestContext(self.sandbox)
         token = _current.set(context)
         started = time.perf_counter()
+        arrived = self.sandbox.journal.elapsed()
         path = scope["path"]
         journaled = self._is_quiet(path)
+        swallowing = False   # a fault after processing: the service's own answer is dropped
 
-        async def capture(message):
+        async def answer(message):
             nonlocal journaled
             # Journal before the client can see the answer, so a test that reads the
             # journal right after its request always finds that request there.
             if message["type"] == "http.response.start" and not journaled:
                 journaled = True
-                self._journal(scope, context, message["status"], started)
+                self._journal(scope, context, message, started, arrived)
             await send(message)
+
+        async def capture(message):
+            nonlocal swallowing
+            if swallowing:
+                return
+            if message["type"] == "http.response.start" and context.late_fault is not None:
+                swallowing = True
+                context.notes.append("processed")
+                await self._send_error(answer, path, context.late_fault.error(self.sandbox.clock.timestamp()))
+                return
+            await answer(message)
 
         try:
             early = await self._before(scope, path, context)
             if isinstance(early, ApiError):
-                await self._send_error(capture, path, early)
+                await self._send_error(answer, path, early)
             elif early is not None:
-                await self._redirect(capture, scope, early)
+                await self._redirect(answer, scope, early)
             else:
                 await self.connexion(scope, receive, capture)
         finally:
             _current.reset(token)
             if not journaled:  # the connection broke before any answer
-                self._journal(scope, context, 500, started)
+                self._journal(scope, context, {"status": 500, "headers": []}, started, arrived)
 
     async def _before(self, scope, path: str, context: RequestContext) -> ApiError | str | None:
         """An answer given before the spec's handler runs: a fault, a size cap, a redirect."""
         if self._is_quiet(path):
             return None
+        self.sandbox.timeline.before_request(self.sandbox)
         length = dict(scope["headers"]).get(b"content-length")
         if length and length.isdigit() and int(length) > self.service.max_body_bytes:
             return ApiError(413, f"Request body is {int(length)} bytes; this service accepts at most "
@@ -302,8 +316,10 @@ class SkymockApp:
             context.notes.append("fault")
             if fault.latency_ms:
                 await asyncio.sleep(fault.latency_ms / 1000)
-            if fault.status:
-                return fault.error()
+            if fault.status and fault.after_processing:
+                context.late_fault = fault
+            elif fault.status:
+                return fault.error(self.sandbox.clock.timestamp())
         if self.service.slash_redirect and not self._is_service_route(path):
             other = path[:-1] if path.endswith("/") else path + "/"
             if self._is_service_route(other):
@@ -320,19 +336,25 @@ class SkymockApp:
                     "headers": [(b"location", location.encode()), (b"content-length", b"0")]})
         await send({"type": "http.response.body", "body": b""})
 
-    def _journal(self, scope, context: RequestContext, status: int, started: float) -> None:
-        now = self.sandbox.clock.now()
-        self.sandbox.journal.record({
-            "time": iso_ms(now),
+    def _journal(self, scope, context: RequestContext, start: dict, started: float, arrived: float) -> None:
+        headers = dict(start.get("headers") or [])
+        retry_after = headers.get(b"retry-after")
+        entry = self.sandbox.journal.record({
+            "time": iso_ms(self.sandbox.clock.now()),
+            "elapsed": round(arrived, 4),
             "method": scope["method"],
             "path": scope["path"],
             "query": scope.get("query_string", b"").decode("latin-1"),
-            "status": status,
+            "status": start["status"],
             "client": context.client,
             "auth": context.auth,
+            "token": context.token,
+            "retry_after": retry_after.decode("latin-1") if retry_after else None,
             "duration_ms": round((time.perf_counter() - started) * 1000, 3),
             "notes": list(context.notes),
         })
+        if not self._is_quiet(scope["path"]):
+            self.sandbox.timeline.after_request(entry, self.sandbox)
 
 
 def create_app(service_id: str, settings: Settings | None = None) -> SkymockApp:

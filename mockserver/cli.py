@@ -1,4 +1,4 @@
-"""``skymock``: serve the mocks, list them, fuzz a target. Parses, then calls."""
+"""``skymock``: serve the mocks, list them, fuzz a target, certify a client. Parses, then calls."""
 from __future__ import annotations
 
 import argparse
@@ -84,6 +84,28 @@ def cmd_fuzz(args: argparse.Namespace) -> int:
     return run(options)
 
 
+def cmd_certify(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from conformance.certify import CertifyOptions, certify
+    from conformance.scenario import ScenarioError, available
+
+    if args.list:
+        try:
+            for name, description in available(args.service).items():
+                print(f"{name:<18} {description}")
+        except ScenarioError as exc:
+            print(f"skymock certify: {exc}", file=sys.stderr)
+            return 2
+        return 0
+    path = (lambda value: Path(value) if value else None)
+    options = CertifyOptions(service_id=args.service, command=args.client_command, scenario=args.scenario,
+                             scenario_file=path(args.scenario_file), time_limit=args.time_limit,
+                             env_file=path(args.env_file), junit=path(args.junit), json_report=path(args.json),
+                             show_output=not args.quiet)
+    return certify(options)
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="skymock", description="Offline mocks of observatory and "
                                   "space-operations APIs, with contract testing.")
@@ -136,6 +158,24 @@ def parser() -> argparse.ArgumentParser:
                       help="also send POST/PUT/DELETE to a target that is not a mock")
     fuzz.add_argument("--rate-limit", help="e.g. 100/m (default: none on a mock, 30/m elsewhere)")
     fuzz.set_defaults(func=cmd_fuzz)
+
+    certify = sub.add_parser("certify", help="run your client against scripted bad days and judge what it did",
+                             usage="skymock certify SERVICE [--scenario NAME] [options] -- COMMAND [ARG ...]",
+                             epilog="The command gets the mock's URL and demo credentials in its environment "
+                                    "(the variables are in conformance/scenarios/SERVICE.yaml) and in the "
+                                    "dotenv file named by SKYMOCK_ENV_FILE. A single quoted argument runs "
+                                    "in a shell. Exit status: 0 certified, 1 a required rule failed, 2 misuse.")
+    certify.add_argument("service", choices=service_ids())
+    certify.add_argument("--scenario", help="one scenario (default: every scenario of the service)")
+    certify.add_argument("--list", action="store_true", help="list the service's scenarios and stop")
+    certify.add_argument("--scenario-file", metavar="PATH", help="your own scenario file instead of the kit's")
+    certify.add_argument("--time-limit", type=float, metavar="SECONDS", help="stop the command after this long "
+                         "(default: each scenario's own)")
+    certify.add_argument("--env-file", metavar="PATH", help="also write the dotenv file here (e.g. .ods.env)")
+    certify.add_argument("--junit", metavar="PATH", help="write a JUnit XML report")
+    certify.add_argument("--json", metavar="PATH", help="write a JSON report, with the journal of each run")
+    certify.add_argument("--quiet", action="store_true", help="do not repeat the client's output in the report")
+    certify.set_defaults(func=cmd_certify)
     return top
 
 
@@ -148,10 +188,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         at = argv.index("--")
         argv, passed = argv[:at], argv[at + 1:]
     args = parser().parse_args(argv)
-    if passed and args.command != "fuzz":
-        parser().error("options after -- are only for `skymock fuzz`")
+    if passed and args.command not in ("fuzz", "certify"):
+        parser().error("only `skymock fuzz` and `skymock certify` take arguments after --")
     if args.command == "fuzz":
         args.schemathesis_args = passed
+    if args.command == "certify":
+        args.client_command = passed
     return args.func(args)
 
 

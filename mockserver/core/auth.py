@@ -124,8 +124,10 @@ class TokenRegistry:
     #: beyond this many tokens, long-dead ones are forgotten (fuzzing mints thousands)
     KEEP = 20_000
 
-    def __init__(self, clock: Clock, default_lifetime: float | None, make_token: TokenMaker | None = None) -> None:
+    def __init__(self, clock: Clock, default_lifetime: float | None, make_token: TokenMaker | None = None,
+                 on_issue: Callable[["Token"], None] | None = None) -> None:
         self._clock = clock
+        self._on_issue = on_issue
         self._lock = threading.Lock()
         self.default_lifetime = default_lifetime
         self._make_token = make_token or (lambda credential, issued_at, expires_at, claims: secrets.token_urlsafe(32))
@@ -165,6 +167,8 @@ class TokenRegistry:
             if len(self._tokens) >= self.KEEP:
                 self._forget_dead(now)
             self._tokens[token.value] = token
+        if self._on_issue is not None:
+            self._on_issue(token)
         return token
 
     def check(self, value: str) -> tuple[str, Token | None]:

@@ -3,12 +3,18 @@
 A rule matches requests by method and a path regex; it fires ``count`` times
 (or until cleared when no count is given), each time answering with its status
 in the service's own error shape, or only adding latency when it has no status.
+Retry-After is sent in seconds, or as an HTTP-date on the sandbox clock
+(``retry_after_date``). With ``after_processing`` the service does the work and
+only the answer is lost: the ambiguous failure that tempts clients to resend a write.
 """
 from __future__ import annotations
 
+import math
 import re
 import threading
 from dataclasses import dataclass
+from datetime import datetime, timezone
+from email.utils import format_datetime
 from typing import Any
 
 from .errors import ApiError, invalid
@@ -23,6 +29,8 @@ class Fault:
     retry_after: int | None = None
     latency_ms: int = 0
     message: str = "Injected fault"
+    retry_after_date: bool = False
+    after_processing: bool = False
     fired: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -34,13 +42,20 @@ class Fault:
         return self.count is not None and self.fired >= self.count
 
     def as_json(self) -> dict[str, Any]:
-        data = {k: v for k, v in vars(self).items() if v is not None}
+        data = {k: v for k, v in vars(self).items() if v is not None and v is not False}
         if self.count is not None:
             data["remaining"] = self.count - self.fired
         return data
 
-    def error(self) -> ApiError:
-        headers = {"Retry-After": str(self.retry_after)} if self.retry_after is not None else {}
+    def error(self, now: float) -> ApiError:
+        """The answer, at sandbox-clock time ``now`` (epoch seconds)."""
+        headers = {}
+        if self.retry_after is not None:
+            if self.retry_after_date:  # whole seconds: round up so waiting until the date waits long enough
+                when = datetime.fromtimestamp(math.ceil(now + self.retry_after), tz=timezone.utc)
+                headers["Retry-After"] = format_datetime(when, usegmt=True)
+            else:
+                headers["Retry-After"] = str(self.retry_after)
         return ApiError(self.status or 500, self.message, headers=headers)
 
 
@@ -72,9 +87,19 @@ def parse_fault(body: dict[str, Any]) -> Fault:
     message = body.get("message", "Injected fault")
     if not isinstance(message, str):
         raise invalid("message", "must be a string", message)
+    flags = {}
+    for name in ("retry_after_date", "after_processing"):
+        value = body.get(name, False)
+        if not isinstance(value, bool):
+            raise invalid(name, "must be true or false", value)
+        flags[name] = value
+    retry_after = integer("retry_after", 0, 86_400)
+    if flags["retry_after_date"] and retry_after is None:
+        raise invalid("retry_after_date", "needs retry_after: the seconds the date lies ahead")
+    if flags["after_processing"] and status is None:
+        raise invalid("after_processing", "needs a status: the answer that replaces the service's own")
     return Fault(status=status, count=integer("count", 1, 1_000_000), path=path,
-                 method=method, retry_after=integer("retry_after", 0, 86_400),
-                 latency_ms=latency, message=message)
+                 method=method, retry_after=retry_after, latency_ms=latency, message=message, **flags)
 
 
 class FaultBook:

@@ -13,7 +13,7 @@ import math
 import random
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 from .clock import Clock
 from .errors import invalid
@@ -63,8 +63,10 @@ def _bounded(body: dict[str, Any], name: str, current: Any, high: float, what: s
 class JobBook:
     """The jobs of one sandbox, kept in its store (collection ``jobs``)."""
 
-    def __init__(self, clock: Clock, store: MemoryStore, pace: JobPace, seed: int) -> None:
+    def __init__(self, clock: Clock, store: MemoryStore, pace: JobPace, seed: int,
+                 note: Callable[[str], None] = lambda text: None) -> None:
         self._clock = clock
+        self._note = note               # tells the journal what became of a job: the examiner reads it
         self._store = store
         self._jobs = store.collection("jobs")
         self._outcomes = store.collection("job-outcomes")
@@ -81,6 +83,7 @@ class JobBook:
             record = {"id": job_id, "owner": owner, "kind": kind, "submitted_at": self._clock.timestamp(), "polls": 0}
             self._jobs.put(job_id, record)
             self._outcomes.put(job_id, outcome)   # apart: a large result is copied only when it is read
+        self._note(f"job:{job_id}:submitted")
         return record
 
     def find(self, job_id: str, owner: str, kind: str) -> dict[str, Any] | None:
@@ -102,9 +105,11 @@ class JobBook:
         with self._store.transaction():
             record = self._jobs.get(job_id)
             if self._is_done(record):
+                self._note(f"job:{job_id}:{DONE}")
                 return DONE, record
             record["polls"] += 1
             self._jobs.put(job_id, record)
+            self._note(f"job:{job_id}:{RUNNING}")
             return RUNNING, record
 
     def outcome(self, job_id: str) -> Any:

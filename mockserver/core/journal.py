@@ -2,20 +2,35 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from typing import Any
 
 
 class Journal:
-    """A bounded log of requests; the newest ``capacity`` entries are kept."""
+    """A bounded log of requests; the newest ``capacity`` entries are kept.
+
+    Each entry gets ``seq`` (1, 2, ... since the journal began) and ``elapsed``: when the
+    request arrived, in real seconds since the journal began. Real, not virtual: waits a
+    client makes (Retry-After, polling) are judged on the time it actually waited.
+    """
 
     def __init__(self, capacity: int = 10_000) -> None:
         self._entries: deque[dict[str, Any]] = deque(maxlen=capacity)
         self._lock = threading.Lock()
+        self._seq = 0
+        self.started = time.monotonic()
 
-    def record(self, entry: dict[str, Any]) -> None:
+    def elapsed(self, moment: float | None = None) -> float:
+        """Real seconds from the journal's start to ``moment`` (a time.monotonic() value; now if None)."""
+        return (time.monotonic() if moment is None else moment) - self.started
+
+    def record(self, entry: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
+            self._seq += 1
+            entry = {"seq": self._seq, **entry}
             self._entries.append(entry)
+        return entry
 
     def entries(self) -> list[dict[str, Any]]:
         with self._lock:

@@ -7,6 +7,8 @@ journal, faults, the control API) comes from here, the same for every service.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 from abc import ABC, abstractmethod
 from contextvars import ContextVar
@@ -21,6 +23,7 @@ from .faults import FaultBook
 from .jobs import JobBook, JobPace
 from .journal import Journal
 from .store import MemoryStore
+from .timeline import Timeline
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,8 @@ class Service(ABC):
     slash_redirect: ClassVar[int | None] = 307   # status when only the trailing slash differs
     max_body_bytes: ClassVar[int] = 1_048_576
     default_job_pace: ClassVar[JobPace] = JobPace()
+    #: services sharing this one's world, which a client of it also uses (the examiner starts them too)
+    companions: ClassVar[tuple[str, ...]] = ()
 
     @property
     def credential_fields(self) -> list[str]:
@@ -138,10 +143,12 @@ class Sandbox:
         self.journal = Journal()
         self.faults = FaultBook()
         ttl = self.settings.token_ttl if self.settings.token_ttl is not None else self.service.default_token_ttl
-        self.tokens = TokenRegistry(self.clock, ttl, self.service.token_maker(self.settings))
+        self.tokens = TokenRegistry(self.clock, ttl, self.service.token_maker(self.settings),
+                                    on_issue=lambda token: note_token(token.value, fetched=True))
+        self.timeline = Timeline()
         pace = self.settings.job_pace or self.service.default_job_pace
         self.jobs = JobBook(self.clock, self.store, JobPace(pace.seconds, pace.polls, pace.retry_after),
-                            self.settings.seed)
+                            self.settings.seed, note=note)
         for credential in self.service.demo_credentials(self.settings):
             self.service.credential_added(self, self.tokens.add(credential))
         self._minted = 0
@@ -161,6 +168,7 @@ class Sandbox:
         if not value:
             self._note_auth(context, MISSING)
             raise refusals.error(MISSING)
+        note_token(value)
         state, token = self.tokens.check(value)
         if context is not None and token is not None:
             context.client = token.credential.name
@@ -186,6 +194,8 @@ class RequestContext:
     client: str | None = None
     auth: str | None = None
     credential: Credential | None = None
+    token: str | None = None                 # fingerprint of the token the request presented
+    late_fault: Any = None                   # a fault that replaces the answer once the work is done
     notes: list[str] = field(default_factory=list)
 
 
@@ -202,6 +212,39 @@ def current_or_none() -> RequestContext | None:
 
 def sandbox() -> Sandbox:
     return _current.get().sandbox
+
+
+def note(text: str) -> None:
+    """Add a note to this request's journal entry (``kind:detail``), for verification and certification.
+
+    Notes the examiner reads: ``job:<id>:submitted|running|done``, ``token:fetched:<fingerprint>``,
+    ``upload:<digest>``, ``created:<kind>:<digest>``, ``fault``, ``pacing_violation``.
+    """
+    context = current_or_none()
+    if context is not None:
+        context.notes.append(text)
+
+
+def fingerprint(value: str | bytes) -> str:
+    """A short, one-way name of a token or payload: the journal never holds a secret."""
+    data = value if isinstance(value, bytes) else value.encode("utf-8", "surrogatepass")
+    return hashlib.sha256(data).hexdigest()[:12]
+
+
+def note_created(kind: str, body: Any) -> None:
+    """Record that this request created a resource from ``body``: two alike are a duplicate submission."""
+    note(f"created:{kind}:{fingerprint(json.dumps(body, sort_keys=True, default=str))}")
+
+
+def note_token(value: str, fetched: bool = False) -> None:
+    """Record the token a request presented, or (``fetched``) one it was handed."""
+    context = current_or_none()
+    if context is None or not value:
+        return
+    if fetched:
+        context.notes.append(f"token:fetched:{fingerprint(value)}")
+    else:
+        context.token = fingerprint(value)
 
 
 def caller(*required_scopes: str) -> Credential:

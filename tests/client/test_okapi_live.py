@@ -67,7 +67,7 @@ def test_predict_passes_logs_in_once_waits_through_202_and_returns_typed_passes(
                                    WINDOW["start"], WINDOW["end"], progress=lambda n, text: seen.append((n, text)))
     assert len(passes) >= 2 and passes[0].start < passes[0].max_elevation_epoch < passes[0].end
     assert [n for n, _ in seen] == [1, 2, 3] and "still being processed" in seen[0][1] and seen[-1][1] == "Done"
-    assert clock.sleeps == [1.0, 1.5]                      # growing waits between looks
+    assert clock.sleeps == [1.0, 1.0, 1.5]                 # a pause before the first look, then growing waits
     assert logins(mock) == [200]
 
 
@@ -149,4 +149,4 @@ def test_waiting_honours_the_retry_after_of_a_202(server, mock):
     mock.call("POST", "/jobs", json={"seconds": None, "polls": 2, "retry_after": 4})
     clock = FakeTime()
     client_for(server, mock, clock).propagate(TLE, "2018-08-07T00:00:00Z", step=3600)
-    assert clock.sleeps == [4.0, 4.0]                       # longer than its own 1 s and 1.5 s
+    assert clock.sleeps == [1.0, 4.0, 4.0]                  # Retry-After wins over its own 1 s and 1.5 s

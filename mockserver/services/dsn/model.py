@@ -23,7 +23,7 @@ from ...astro.tle import ElementSet, TLEError, parse_element_set
 from ...core.auth import Credential
 from ...core.clock import iso_ms, parse_instant
 from ...core.errors import ApiError, invalid
-from ...core.service import Sandbox
+from ...core.service import Sandbox, note_created
 from .catalog import Catalog, Station
 
 SCOPE_PASSES, SCOPE_BOOK, SCOPE_CANCEL, SCOPE_PROFILES = (
@@ -187,6 +187,7 @@ class DsnModel:
             self.bookings.put(str(booking_id), booking)
             file = self._attach(booking, upload, now) if upload is not None else None
             self._plan_downlinks(booking)
+        note_created("booking", body)
         return {"status": "success", "bookingId": booking_id, "missionId": booking_id, "uplinkFile": file}
 
     def _slot(self, index: int, raw: dict[str, Any], now: datetime) -> tuple[datetime, datetime, str]:

@@ -18,7 +18,7 @@ from flask import request
 
 from ...core.auth import MALFORMED, MISSING, UNKNOWN, Credential, TokenRegistry
 from ...core.errors import ApiError, invalid, known_names
-from ...core.service import current, sandbox
+from ...core.service import current, note_token, sandbox
 from .drf import field_errors
 
 KEYWORD = "Token"
@@ -59,9 +59,12 @@ def user(required: bool = True, bearer: Callable[[str], Credential | None] | Non
         raise _refused(MALFORMED, NO_CREDENTIALS)
     if len(words) > 2:
         raise _refused(MALFORMED, SPACES)
+    note_token(words[1])
     state, token = sandbox().tokens.check(words[1])
     if token is None or state != "valid":
-        raise _refused(UNKNOWN)
+        error = _refused(UNKNOWN)
+        current().auth = state       # "Invalid token." either way; the journal says why (revoked...)
+        raise error
     return _known(token.credential)
 
 
@@ -94,7 +97,13 @@ def login(tokens: TokenRegistry, username: Any, password: Any) -> dict[str, str]
     credential = tokens.find(username=str(username), password=str(password))
     if credential is None:
         raise field_errors({"non_field_errors": [LOGIN_FAILED]})
-    return {"token": credential.fields["token"]}
+    value = credential.fields["token"]
+    if tokens.check(value)[0] == "valid":
+        note_token(value, fetched=True)
+    else:   # the user's token was deleted (revoked): Django REST framework makes a new one
+        value = credential.fields["token"] = hashlib.sha1(f"{value}:renewed".encode()).hexdigest()
+        tokens.issue(credential, value=value)
+    return {"token": value}
 
 
 def check_new_user(request: dict[str, Any], known_proposals: Iterable[str], tokens: TokenRegistry) -> None:

@@ -20,6 +20,8 @@ from .world import observatory
 class ObservatoryService(Service):
     """A service of the simulated LCO network: its clock is the observatory's."""
 
+    companions = ("lco-observe", "lco-archive", "lco-thumbnails")
+
     def clock_for(self, settings: Settings) -> Clock:
         return observatory(settings).clock
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from ...core.auth import Credential
 from ...core.errors import ApiError
-from ...core.service import Sandbox
+from ...core.service import Sandbox, note_created
 from ..lco.auth import archive_bearer, login
 from ..lco.drf import any_date, drf_time, field_errors, form_boolean, form_datetime
 from ..lco.proposals import DEMO_USERS, Proposal, Semester, semester_of, semesters
@@ -148,7 +148,9 @@ class ObservePortal:
         return [p.id for p in self.member_of(user)]
 
     def submit(self, user: Credential, body: Any) -> dict[str, Any]:
-        return self.book.submit(body, user.owner, self.now()).as_json()
+        made = self.book.submit(body, user.owner, self.now()).as_json()
+        note_created("userrequest", body)
+        return made
 
     def validate(self, user: Credential, body: Any) -> dict[str, Any]:
         return self.book.validate(body, user.owner, self.now())

@@ -15,8 +15,9 @@ from typing import Any
 
 import jwt
 
-from ...core.auth import TokenRegistry
+from ...core.auth import EXPIRED, MALFORMED, REVOKED, UNKNOWN, TokenRegistry
 from ...core.errors import ApiError
+from ...core.service import current_or_none, note_token
 
 ALGORITHM = "HS256"
 MAX_REFRESH_INTERVAL_S = 604_800          # the dispatcher's token_max_refresh_interval
@@ -56,6 +57,14 @@ def parse_roles(roles: Any) -> list[str]:
     return []
 
 
+def _refused(state: str, message: str) -> ApiError:
+    """The dispatcher's refusal; the journal learns why (expired, revoked...) though the message may not say."""
+    context = current_or_none()
+    if context is not None:
+        context.auth = state
+    return not_authorized(message)
+
+
 class TokenBook:
     """Reads and writes the dispatcher's tokens with its secret, on the sandbox's clock."""
 
@@ -74,17 +83,20 @@ class TokenBook:
 
     def check(self, value: str) -> OdaToken:
         """The token's claims, or the dispatcher's 403 for a bad signature or a past expiry."""
+        note_token(value)
         try:
             claims = jwt.decode(value, self.secret, algorithms=[ALGORITHM],
                                 options={"verify_exp": False, "verify_aud": False, "require": []})
         except jwt.PyJWTError:
-            raise not_authorized(INVALID_MESSAGE) from None
+            raise _refused(UNKNOWN, INVALID_MESSAGE) from None
         exp = claims.get("exp")
         if isinstance(exp, bool) or not isinstance(exp, (int, float)):
-            raise not_authorized(INVALID_MESSAGE)
+            raise _refused(MALFORMED, INVALID_MESSAGE)
         state, _ = self.registry.check(value)
-        if exp <= self.registry.clock.timestamp() or state == "revoked":
-            raise not_authorized(EXPIRED_MESSAGE)
+        if state == REVOKED:
+            raise _refused(REVOKED, EXPIRED_MESSAGE)
+        if exp <= self.registry.clock.timestamp():
+            raise _refused(EXPIRED, EXPIRED_MESSAGE)
         return OdaToken(value, claims)
 
     def refreshed(self, token: OdaToken, interval: float) -> str:

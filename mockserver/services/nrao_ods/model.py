@@ -21,7 +21,7 @@ from typing import Any
 from ...astro.tle import TLEError, parse_3le
 from ...core.clock import iso
 from ...core.errors import ApiError, invalid, missing
-from ...core.service import Sandbox, current_or_none
+from ...core.service import Sandbox, current_or_none, fingerprint, note
 from .schedule import Schedule
 
 FEED_HORIZON = timedelta(minutes=30)
@@ -79,15 +79,14 @@ class OdsModel:
         return self.schedule.records(now, now + FEED_HORIZON)
 
     # --- uploads ----------------------------------------------------------------------------
-    def check_pace(self, client: str) -> None:
+    def check_pace(self, client: str, data: bytes) -> None:
         """Record (and in strict mode refuse) an upload less than ten seconds after the last."""
+        note(f"upload:{fingerprint(data)}")      # which file: the examiner looks for needless re-uploads
         now = self.box.clock.timestamp()
         last = self._last_upload.get(client)
         if last is not None and now - last < UPLOAD_PAUSE_SEC:
             wait = UPLOAD_PAUSE_SEC - (now - last)
-            context = current_or_none()
-            if context is not None:
-                context.notes.append("pacing_violation")
+            note("pacing_violation")
             if self.box.settings.strict:
                 raise ApiError(429, f"Uploads must be at least {UPLOAD_PAUSE_SEC:g} seconds apart; "
                                     f"the previous one was {now - last:.1f} s ago",
@@ -95,7 +94,7 @@ class OdsModel:
         self._last_upload[client] = now
 
     def ingest_avoidance_log(self, client: str, owner: str, filename: str | None, data: bytes) -> int:
-        self.check_pace(client)
+        self.check_pace(client, data)
         if len(data) > AVOIDANCE_CAP:
             raise ApiError(413, f"File is {len(data)} bytes; satellite avoidance logs are capped at "
                                 f"{AVOIDANCE_CAP} bytes (750 kB)", field="file")
@@ -203,7 +202,7 @@ class OdsModel:
         return row, problems
 
     def ingest_tle(self, client: str, owner: str, filename: str | None, data: bytes) -> int:
-        self.check_pace(client)
+        self.check_pace(client, data)
         if len(data) >= TLE_LIMIT:
             raise ApiError(413, f"File is {len(data)} bytes; a TLE file must be smaller than {TLE_LIMIT} bytes (50 kB)",
                            field="tle_file")
