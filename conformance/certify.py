@@ -69,7 +69,11 @@ class ScenarioResult:
 def _variables(scenario: Scenario, servers: dict[str, LiveServer]) -> dict[str, str]:
     """The environment of the command: the scenario file's variables filled in, plus SKYMOCK_*."""
     main = servers[scenario.service]
-    known = main.app.sandbox.tokens.credentials
+    owner = scenario.credentials_of or scenario.service
+    if owner not in servers:
+        raise ScenarioError(f"{scenario.service}.yaml: credentials_of names {owner!r}, which is not started with "
+                            f"{scenario.service}; choose from {', '.join(servers)}")
+    known = servers[owner].app.sandbox.tokens.credentials
     credential = next((c for c in known if scenario.credential in (None, c.name)), None)
     if credential is None:
         raise ScenarioError(f"{scenario.service}.yaml: credential {scenario.credential!r} is not a demo credential; "

@@ -47,6 +47,7 @@ class Scenario:
     environment: dict[str, str]
     time_limit: float
     credential: str | None = None              # which demo credential the command gets (default: the first)
+    credentials_of: str | None = None          # a companion service whose users the command logs in as
 
     def sandbox_settings(self) -> Settings:
         s = self.settings
@@ -79,8 +80,11 @@ def load(service_id: str, name: str | None = None, path: Path | None = None) -> 
     credential = data.get("credential")
     if credential is not None and not isinstance(credential, str):
         raise ScenarioError(f"{source.name}: credential must name a demo credential (as `skymock list` shows it)")
-    return [_scenario(source, service_id, key, body, data.get("environment") or {}, credential)
-            for key, body in chosen.items()]
+    scenarios = [_scenario(source, service_id, key, body, data.get("environment") or {}, credential)
+                 for key, body in chosen.items()]
+    for scenario in scenarios:
+        scenario.credentials_of = data.get("credentials_of")
+    return scenarios
 
 
 def _read(source: Path, service_id: str) -> dict[str, Any]:
