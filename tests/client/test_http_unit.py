@@ -319,3 +319,19 @@ def test_settings_precedence(tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> 
 def test_settings_without_env_file(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SVC_X", "")
     assert settings_from("SVC_", args={"x": None}, env_file=None) == {"x": None}
+
+
+def test_a_write_whose_answer_was_lost_is_not_resent() -> None:
+    session, transport, clock = make_session([(504, "gateway timeout", {}), (201, {"id": 1}, {})])
+    with pytest.raises(ApiError) as err:
+        session.request("POST", "/bookings", json={"slot": 1}, expected=(201,))
+    assert len(transport.api_requests()) == 1 and clock.sleeps == []
+    assert "may have done it" in str(err.value)
+
+
+def test_a_write_refused_unprocessed_or_marked_idempotent_is_resent() -> None:
+    session, transport, _ = make_session([(503, "busy", {"Retry-After": "1"}), (201, {"id": 1}, {})])
+    assert session.request("POST", "/bookings", json={}, expected=(201,)).status_code == 201
+    session, transport, _ = make_session([(500, "boom", {}), (200, {"token": "t"}, {})])
+    assert session.request("POST", "/search", data={}, idempotent=True).status_code == 200
+    assert len(transport.api_requests()) == 2
