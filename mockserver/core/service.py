@@ -166,24 +166,19 @@ class Sandbox:
         context = current_or_none()
         refusals = self.service.refusals
         if not value:
-            self._note_auth(context, MISSING)
+            note_auth(MISSING)
             raise refusals.error(MISSING)
         note_token(value)
         state, token = self.tokens.check(value)
         if context is not None and token is not None:
             context.client = token.credential.name
         if token is None or state != "valid":
-            self._note_auth(context, state)
+            note_auth(state)
             raise refusals.error(state)
-        self._note_auth(context, "valid")
+        note_auth("valid")
         if context is not None:
             context.credential = token.credential
         return token.credential
-
-    @staticmethod
-    def _note_auth(context: "RequestContext | None", state: str) -> None:
-        if context is not None:
-            context.auth = state
 
 
 @dataclass
@@ -234,6 +229,13 @@ def fingerprint(value: str | bytes) -> str:
 def note_created(kind: str, body: Any) -> None:
     """Record that this request created a resource from ``body``: two alike are a duplicate submission."""
     note(f"created:{kind}:{fingerprint(json.dumps(body, sort_keys=True, default=str))}")
+
+
+def note_auth(state: str) -> None:
+    """Record how this request's credential fared (valid, missing, expired, revoked ...), whatever the refusal says."""
+    context = current_or_none()
+    if context is not None:
+        context.auth = state
 
 
 def note_token(value: str, fetched: bool = False) -> None:

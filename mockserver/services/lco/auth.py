@@ -32,9 +32,10 @@ def token_info(value: str, required_scopes: Any = None) -> dict[str, Any]:
     return {"sub": None}
 
 
-def _refused(kind: str, message: str | None = None) -> ApiError:
+def _refused(kind: str, message: str | None = None, because: str | None = None) -> ApiError:
+    """The refusal of ``kind``; the journal records ``because`` (the token's real state) when given."""
     context = current()
-    context.auth = kind
+    context.auth = because or kind
     error = context.sandbox.service.refusals.error(kind)
     if message is not None:
         error.message = message
@@ -62,9 +63,7 @@ def user(required: bool = True, bearer: Callable[[str], Credential | None] | Non
     note_token(words[1])
     state, token = sandbox().tokens.check(words[1])
     if token is None or state != "valid":
-        error = _refused(UNKNOWN)
-        current().auth = state       # "Invalid token." either way; the journal says why (revoked...)
-        raise error
+        raise _refused(UNKNOWN, because=state)   # "Invalid token." either way; the journal says why
     return _known(token.credential)
 
 

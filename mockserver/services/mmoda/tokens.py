@@ -17,7 +17,7 @@ import jwt
 
 from ...core.auth import EXPIRED, MALFORMED, REVOKED, UNKNOWN, TokenRegistry
 from ...core.errors import ApiError
-from ...core.service import current_or_none, note_token
+from ...core.service import note_auth, note_token
 
 ALGORITHM = "HS256"
 MAX_REFRESH_INTERVAL_S = 604_800          # the dispatcher's token_max_refresh_interval
@@ -59,9 +59,7 @@ def parse_roles(roles: Any) -> list[str]:
 
 def _refused(state: str, message: str) -> ApiError:
     """The dispatcher's refusal; the journal learns why (expired, revoked...) though the message may not say."""
-    context = current_or_none()
-    if context is not None:
-        context.auth = state
+    note_auth(state)
     return not_authorized(message)
 
 
