@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
+from mockserver.app import SPECS
 from mockserver.server import LiveServer
 from mockserver.services import get_service
 
@@ -131,9 +132,8 @@ def run_scenario(scenario: Scenario, options: CertifyOptions) -> ScenarioResult:
             options.env_file.write_text(_dotenv(env))
         env["SKYMOCK_ENV_FILE"] = str(dotenv)
         sandbox = servers[scenario.service].app.sandbox
-        sandbox.journal.clear()
+        sandbox.journal.clear()                  # the run's times count from here
         sandbox.timeline.load(scenario.events)
-        sandbox.journal.started = sandbox.timeline.started
         limit = options.time_limit or scenario.time_limit
         status, timed_out, output, seconds = _execute(options.command, env, limit)
         entries = sandbox.journal.entries()
@@ -178,8 +178,7 @@ def print_result(result: ScenarioResult, out: TextIO, show_output: bool) -> None
 
 
 def _spec_digest(service_id: str) -> str:
-    path = Path(__file__).resolve().parent.parent / "specs" / get_service(service_id).spec
-    return hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else ""
+    return hashlib.sha256((SPECS / get_service(service_id).spec).read_bytes()).hexdigest()
 
 
 def write_json(results: list[ScenarioResult], path: Path) -> None:

@@ -77,14 +77,13 @@ def load(service_id: str, name: str | None = None, path: Path | None = None) -> 
         if name not in chosen:
             raise ScenarioError(f"{source.name}: no scenario {name!r}; choose from {', '.join(chosen)}")
         chosen = {name: chosen[name]}
-    credential = data.get("credential")
-    if credential is not None and not isinstance(credential, str):
-        raise ScenarioError(f"{source.name}: credential must name a demo credential (as `skymock list` shows it)")
-    scenarios = [_scenario(source, service_id, key, body, data.get("environment") or {}, credential)
-                 for key, body in chosen.items()]
-    for scenario in scenarios:
-        scenario.credentials_of = data.get("credentials_of")
-    return scenarios
+    users = {key: data.get(key) for key in ("credential", "credentials_of")}
+    for key, value in users.items():
+        if value is not None and not isinstance(value, str):
+            raise ScenarioError(f"{source.name}: {key} must name a demo credential or a service (as `skymock list` "
+                                "shows them)")
+    return [_scenario(source, service_id, key, body, data.get("environment") or {}, **users)
+            for key, body in chosen.items()]
 
 
 def _read(source: Path, service_id: str) -> dict[str, Any]:
@@ -102,7 +101,7 @@ def _read(source: Path, service_id: str) -> dict[str, Any]:
 
 
 def _scenario(source: Path, service_id: str, name: str, body: Any, environment: Any,
-              credential: str | None) -> Scenario:
+              credential: str | None, credentials_of: str | None) -> Scenario:
     where = f"{source.name}: scenarios.{name}"
     if not isinstance(body, dict):
         raise ScenarioError(f"{where}: must be a mapping")
@@ -125,7 +124,7 @@ def _scenario(source: Path, service_id: str, name: str, body: Any, environment: 
     return Scenario(service=service_id, name=name, description=" ".join(str(body.get("description", "")).split()),
                     run=" ".join(str(body.get("run", "")).split()), example=body.get("example"),
                     settings=settings, events=events, rules=rules, environment=dict(environment),
-                    time_limit=float(limit), credential=credential)
+                    time_limit=float(limit), credential=credential, credentials_of=credentials_of)
 
 
 def _rules(where: str, raw: Any) -> list[RuleSpec]:

@@ -13,17 +13,21 @@ class Journal:
     Each entry gets ``seq`` (1, 2, ... since the journal began) and ``elapsed``: when the
     request arrived, in real seconds since the journal began. Real, not virtual: waits a
     client makes (Retry-After, polling) are judged on the time it actually waited.
+    Clearing the journal begins it again.
     """
 
     def __init__(self, capacity: int = 10_000) -> None:
         self._entries: deque[dict[str, Any]] = deque(maxlen=capacity)
         self._lock = threading.Lock()
-        self._seq = 0
-        self.started = time.monotonic()
+        self._begin()
 
-    def elapsed(self, moment: float | None = None) -> float:
-        """Real seconds from the journal's start to ``moment`` (a time.monotonic() value; now if None)."""
-        return (time.monotonic() if moment is None else moment) - self.started
+    def _begin(self) -> None:
+        self._seq = 0
+        self._started = time.monotonic()
+
+    def elapsed(self) -> float:
+        """Real seconds since the journal began."""
+        return time.monotonic() - self._started
 
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
@@ -39,3 +43,4 @@ class Journal:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._begin()

@@ -1,7 +1,7 @@
 """Scripted events of a scenario: what happens to the sandbox while a client runs.
 
 An event has a trigger and an action. The trigger is a moment (``at``: real seconds
-since the timeline started) or the client's own traffic (``after``: its Nth request,
+since the sandbox's journal began; the examiner clears it when the client starts) or the client's own traffic (``after``: its Nth request,
 optionally only those matching a path regex, a method or a status). Actions are what
 a bad day brings: tokens revoked, a fault (a 429 burst, a 503 window, a lost
 answer), the clock jumping, jobs slowing down.
@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import re
 import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
-from .errors import invalid
+from .errors import ApiError, invalid
 from .faults import Fault, FaultBook, parse_fault
 from .jobs import JobPace
+from .journal import Journal
 
 ACTIONS = ("revoke-tokens", "fault", "advance-clock", "job-pace")
 
@@ -29,12 +29,13 @@ class _Sandbox(Protocol):  # what the actions touch; core.service.Sandbox has al
     faults: FaultBook
     clock: Any
     jobs: Any
+    journal: Journal
 
 
 @dataclass
 class Event:
     action: str
-    at: float | None = None              # real seconds since the timeline started
+    at: float | None = None              # real seconds since the journal began
     after: int | None = None             # the client's Nth matching request
     path: str | None = None              # for ``after``: count only requests whose path matches
     method: str | None = None
@@ -101,10 +102,8 @@ def parse_event(body: Any, where: str = "event") -> Event:
             raise invalid(f"{where}.fault", "must describe the fault: status, count, retry_after, path ...", spec)
         try:
             event.fault = parse_fault(spec)
-        except Exception as exc:  # an ApiError naming the fault's field: say where it is
-            field_name = getattr(exc, "field", None)
-            raise invalid(f"{where}.fault.{field_name}" if field_name else f"{where}.fault",
-                          getattr(exc, "message", str(exc))) from None
+        except ApiError as exc:   # it names the fault's field: say where the fault is
+            raise invalid(f"{where}.fault.{exc.field}" if exc.field else f"{where}.fault", exc.message) from None
     elif action == "advance-clock":
         seconds = body.get("seconds")
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not 0 < seconds <= 3.2e9:
@@ -124,18 +123,16 @@ class Timeline:
     """The events of one run, fired against the sandbox as the client's requests come."""
 
     events: list[Event] = field(default_factory=list)
-    started: float = field(default_factory=time.monotonic)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def load(self, events: list[Event]) -> None:
-        """Replace the events and start counting time and requests from now."""
+        """Replace the events; requests are counted from now, moments from the journal's beginning."""
         with self._lock:
-            self.events = list(events)
-            self.started = time.monotonic()
+            self.events = [replace(e, seen=0, fired=False) for e in events]
 
     def before_request(self, box: _Sandbox) -> None:
         """Fire the events whose moment has come."""
-        now = time.monotonic() - self.started
+        now = box.journal.elapsed()
         with self._lock:
             due = [e for e in self.events if not e.fired and e.at is not None and e.at <= now]
             for event in due:
@@ -162,7 +159,7 @@ class Timeline:
         if event.action == "revoke-tokens":
             box.tokens.expire()
         elif event.action == "fault" and event.fault is not None:
-            box.faults.add(Fault(**{k: v for k, v in vars(event.fault).items() if k != "fired"}))
+            box.faults.add(replace(event.fault, fired=0))
         elif event.action == "advance-clock" and event.seconds is not None:
             box.clock.advance(event.seconds)
         elif event.action == "job-pace" and event.pace is not None:
