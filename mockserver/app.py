@@ -3,6 +3,7 @@ the middleware every service shares (journal, faults, body caps, slash redirects
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import re
 import time
@@ -21,7 +22,7 @@ from connexion.exceptions import (BadRequestProblem, Forbidden, OAuthProblem, Pr
 from connexion.datastructures import MediaTypeDict
 from connexion.lifecycle import ConnexionRequest, ConnexionResponse
 from connexion.options import SwaggerUIOptions
-from connexion.resolver import RelativeResolver
+from connexion.resolver import RelativeResolver, Resolution
 from connexion.validators import VALIDATOR_MAP, JSONRequestBodyValidator, ParameterValidator
 from jsonschema import ValidationError
 from jsonschema.exceptions import best_match
@@ -158,6 +159,27 @@ class ExplainingJSONBodyValidator(JSONRequestBodyValidator):
             raise BadRequestProblem(detail=f"{error.message} - '{where}'" if where else error.message) from None
 
 
+class InlineResolver(RelativeResolver):
+    """Resolve operationIds to the handlers, run on the event loop rather than in a thread pool.
+
+    Handlers are short, CPU-bound functions: handing each to a thread costs more than it
+    does, and every request of a sandbox shares one state anyway. Long computations (a
+    pass search, a mosaic) hold the loop for their duration, as they would hold the GIL.
+    """
+
+    def resolve(self, operation):
+        resolution = super().resolve(operation)
+        handler = resolution.function
+        if asyncio.iscoroutinefunction(handler):
+            return resolution
+
+        @functools.wraps(handler)     # Connexion reads the handler's signature through __wrapped__
+        async def run(*args, **kwargs):
+            return handler(*args, **kwargs)
+
+        return Resolution(run, resolution.operation_id)
+
+
 VALIDATORS = {**VALIDATOR_MAP, "parameter": NamingParameterValidator,
               "body": MediaTypeDict({**VALIDATOR_MAP["body"], "*/*json": ExplainingJSONBodyValidator})}
 
@@ -174,18 +196,19 @@ class SkymockApp:
         self.connexion = self._build(settings)
 
     # --- construction -------------------------------------------------------------------
-    def _build(self, settings: Settings) -> connexion.FlaskApp:
-        # compact JSON: products can be megabytes (Connexion indents by default)
-        app = connexion.FlaskApp(__name__, specification_dir=str(SPECS), jsonifier=Jsonifier(json))
+    def _build(self, settings: Settings) -> connexion.AsyncApp:
+        # Connexion's AsyncApp: its FlaskApp passes every request through a WSGI bridge and a
+        # thread, which cost more than half the throughput (bench/http.py measures it).
+        # Compact JSON: products can be megabytes.
+        app = connexion.AsyncApp(__name__, specification_dir=str(SPECS),
+                                 jsonifier=Jsonifier(json, separators=(",", ":")))
         ui = SwaggerUIOptions(swagger_ui=True, swagger_ui_path="/ui")
         app.add_api(ADMIN_SPEC, base_path=ADMIN_PREFIX, swagger_ui_options=ui, validator_map=VALIDATORS,
-                    resolver=RelativeResolver("mockserver.core.admin"), strict_validation=True)
+                    resolver=InlineResolver("mockserver.core.admin"), strict_validation=True)
         app.add_api(self.service.spec, base_path=self._base or None, swagger_ui_options=ui, validator_map=VALIDATORS,
                     # Real services ignore fields they do not know (FastAPI, Django REST framework do)
-                    resolver=RelativeResolver(self.service.handlers), strict_validation=False,
+                    resolver=InlineResolver(self.service.handlers), strict_validation=False,
                     validate_responses=settings.validate_responses)
-        app.app.json.sort_keys = False
-        app.app.json.compact = True      # products can be megabytes: no indentation
         for kind in (ApiError, ProblemException, Unauthorized, OAuthProblem, Forbidden,
                      HTTPException, MultiPartException, Exception):
             app.add_error_handler(kind, self._render_error)
@@ -261,7 +284,7 @@ class SkymockApp:
             # may hold one, which would end in a 500; escaped, it is an ordinary unknown value.
             path = re.sub(r"/{2,}", "/", scope["path"]).replace("\n", "%0A")
             scope = {**scope, "path": path, "raw_path": path.encode()}
-        context = RequestContext(self.sandbox)
+        context = RequestContext(self.sandbox, scope=scope)
         token = _current.set(context)
         started = time.perf_counter()
         arrived = self.sandbox.journal.elapsed()
@@ -290,13 +313,15 @@ class SkymockApp:
             await answer(message)
 
         try:
-            early = await self._before(scope, path, context)
+            early = await self._read_body(scope, receive, context)
+            if early is None:
+                early = await self._before(scope, path, context)
             if isinstance(early, ApiError):
                 await self._send_error(answer, path, early)
             elif early is not None:
                 await self._redirect(answer, scope, early)
             else:
-                await self.connexion(scope, receive, capture)
+                await self._answer(scope, self._replay(context.body, receive), capture, path)
         finally:
             _current.reset(token)
             if not journaled:  # the connection broke before any answer
@@ -307,10 +332,6 @@ class SkymockApp:
         if self._is_quiet(path):
             return None
         self.sandbox.timeline.before_request(self.sandbox)
-        length = dict(scope["headers"]).get(b"content-length")
-        if length and length.isdigit() and int(length) > self.service.max_body_bytes:
-            return ApiError(413, f"Request body is {int(length)} bytes; this service accepts at most "
-                                 f"{self.service.max_body_bytes} bytes", field="Content-Length", location="header")
         fault = self.sandbox.faults.take(scope["method"], path)
         if fault is not None:
             context.notes.append("fault")
@@ -325,6 +346,64 @@ class SkymockApp:
             if self._is_service_route(other):
                 return other
         return None
+
+    async def _answer(self, scope, receive, send, path: str) -> None:
+        """Connexion's answer; an error that escapes it (one raised while the answer was being sent)
+        still ends in the service's own 500 when nothing was sent yet, and is logged."""
+        started = False
+
+        async def watch(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.connexion(scope, receive, watch)
+        except Exception as exc:  # noqa: BLE001 - the server must answer whatever happened
+            log.error("%s: unexpected error in the mock", self.service.id, exc_info=exc)
+            if not started:
+                await self._send_error(send, path, ApiError(500, "Internal Server Error"))
+
+    def _too_large(self, size: int, declared: bool) -> ApiError:
+        cap = self.service.max_body_bytes
+        said = f"Request body is {size} bytes" if declared else f"Request body is over {cap} bytes"
+        return ApiError(413, f"{said}; this service accepts at most {cap} bytes",
+                        field="Content-Length", location="header")
+
+    async def _read_body(self, scope, receive, context: RequestContext) -> ApiError | None:
+        """Read the whole body, refusing it as soon as it passes the service's cap (a declared
+        Content-Length over the cap is refused before a byte is read)."""
+        length = dict(scope["headers"]).get(b"content-length")
+        if length and length.isdigit() and int(length) > self.service.max_body_bytes:
+            return self._too_large(int(length), declared=True)
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":      # the client went away
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.service.max_body_bytes:
+                return self._too_large(size, declared=False)
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        context.body = b"".join(chunks)
+        return None
+
+    @staticmethod
+    def _replay(body: bytes, receive):
+        """The body, already read, handed on as one message; then the connection's own events."""
+        sent = False
+
+        async def replay():
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        return replay
 
     async def _redirect(self, send, scope, target: str) -> None:
         host = dict(scope["headers"]).get(b"host", b"localhost").decode("latin-1")

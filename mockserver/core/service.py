@@ -192,6 +192,9 @@ class RequestContext:
     token: str | None = None                 # fingerprint of the token the request presented
     late_fault: Any = None                   # a fault that replaces the answer once the work is done
     notes: list[str] = field(default_factory=list)
+    scope: dict[str, Any] = field(default_factory=dict)   # the ASGI request
+    body: bytes = b""                        # read whole (within the service's cap) before the handler runs
+    http_request: Any = None                 # the request as handlers read it, built on first use (core.web)
 
 
 _current: ContextVar[RequestContext] = ContextVar("skymock_request")

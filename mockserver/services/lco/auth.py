@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from flask import request
+from ...core.web import request
 
 from ...core.auth import MALFORMED, MISSING, UNKNOWN, Credential, TokenRegistry
 from ...core.errors import ApiError, invalid, known_names

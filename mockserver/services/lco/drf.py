@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dateutil import parser as dateparser
-from flask import request
+from ...core.web import request
 
 from ...core.errors import ApiError
 from ...core.paging import limit_offset

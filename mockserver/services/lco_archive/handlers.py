@@ -5,7 +5,7 @@ import hashlib
 import hmac
 from typing import Any
 
-from flask import Response, request
+from ...core.web import Response, request
 
 from ...core.auth import Credential
 from ...core.errors import ApiError

@@ -5,7 +5,9 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Response, request
+from connexion import NoContent
+
+from ...core.web import Response, request
 
 from ...core.service import as_json, sandbox
 from ..lco import auth
@@ -179,4 +181,4 @@ def update_draft(id: int, body: Any = None) -> dict[str, Any]:  # noqa: A002
 
 def delete_draft(id: int) -> tuple[str, int]:  # noqa: A002
     _model().delete_draft(auth.user(), id)
-    return "", 204
+    return NoContent, 204

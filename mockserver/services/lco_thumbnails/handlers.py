@@ -5,7 +5,7 @@ import hashlib
 import hmac
 from typing import Any
 
-from flask import Response, redirect, request
+from ...core.web import Response, redirect, request
 
 from ...core.errors import ApiError
 from ...core.service import sandbox

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, redirect, request
+from ...core.web import Response, redirect, request
 
 from ...core.service import as_json, sandbox
 

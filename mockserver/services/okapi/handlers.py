@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import request
+from ...core.web import request
 
 from ...core.errors import invalid
 from ...core.service import caller, sandbox
