@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import json
 
-import connexion
+
 from connexion.jsonifier import Jsonifier
 import yaml
 from connexion.exceptions import (BadRequestProblem, Forbidden, OAuthProblem, ProblemException,
@@ -29,6 +29,8 @@ from jsonschema.exceptions import best_match
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
+from .core import asgi
+from .core.asgi import parameter_error
 from .core.clock import iso_ms
 from .core.errors import ApiError, ErrorStyle, from_validation_message
 from .core.service import RequestContext, Sandbox, Service, Settings, _current, refusal_for_header
@@ -95,10 +97,12 @@ class NamingParameterValidator(ParameterValidator):
 
     @staticmethod
     def validate_parameter(parameter_type, value, param, param_name=None):
-        error = ParameterValidator.validate_parameter(parameter_type, value, param, param_name)
-        if error and not error.startswith("Missing "):
+        if value is None:
+            return ParameterValidator.validate_parameter(parameter_type, value, param, param_name)
+        error = parameter_error(value, param)
+        if error:
             return f"{error.split(chr(10), 1)[0]} for {parameter_type} parameter '{param['name']}'"
-        return error
+        return None
 
 
 def closest_alternative(error: ValidationError) -> ValidationError:
@@ -196,11 +200,11 @@ class SkymockApp:
         self.connexion = self._build(settings)
 
     # --- construction -------------------------------------------------------------------
-    def _build(self, settings: Settings) -> connexion.AsyncApp:
-        # Connexion's AsyncApp: its FlaskApp passes every request through a WSGI bridge and a
-        # thread, which cost more than half the throughput (bench/http.py measures it).
+    def _build(self, settings: Settings) -> asgi.App:
+        # Connexion's AsyncApp (decorated once, core/asgi.py): its FlaskApp passes every request through
+        # a WSGI bridge and a thread, which cost more than half the throughput (bench/serving.py measures it).
         # Compact JSON: products can be megabytes.
-        app = connexion.AsyncApp(__name__, specification_dir=str(SPECS),
+        app = asgi.App(__name__, specification_dir=str(SPECS),
                                  jsonifier=Jsonifier(json, separators=(",", ":")))
         ui = SwaggerUIOptions(swagger_ui=True, swagger_ui_path="/ui")
         app.add_api(ADMIN_SPEC, base_path=ADMIN_PREFIX, swagger_ui_options=ui, validator_map=VALIDATORS,

@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 from typing import Sequence
 
 from .core.jobs import JobPace
@@ -16,8 +17,10 @@ def _settings(args: argparse.Namespace) -> Settings:
     if args.job_seconds is not None or args.job_polls is not None:
         # an option given alone sets that condition only: "--job-polls 3" means three polls, any time
         pace = JobPace(seconds=args.job_seconds, polls=args.job_polls)
+    state = getattr(args, "state", None)
     return Settings(seed=args.seed, token_ttl=args.token_ttl, strict=args.strict, job_pace=pace,
-                    jwt_secret=args.jwt_secret, completion_fraction=args.completion_fraction)
+                    jwt_secret=args.jwt_secret, completion_fraction=args.completion_fraction,
+                    state=str(Path(state).resolve()) if state else None)
 
 
 def _describe(service_id: str, settings: Settings, host: str, port: int) -> str:
@@ -42,7 +45,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from .app import create_app
-    from .server import Endpoint, serve
+    from .server import Endpoint, serve, serve_workers
 
     chosen = args.services or service_ids()
     unknown = [s for s in chosen if s not in service_ids()]
@@ -53,16 +56,30 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.port and len(chosen) > 1:
         print("skymock: --port takes one service; with several, use --port-offset", file=sys.stderr)
         return 2
+    workers = args.workers
+    if workers > 1 and not args.state:
+        print("skymock: several workers share one state: give --state FILE as well", file=sys.stderr)
+        return 2
+    if args.state:
+        memory_only = [s for s in chosen if not get_service(s).persistent]
+        if memory_only:
+            print(f"skymock: {', '.join(memory_only)} keep(s) part of their state in memory; --state and "
+                  "--workers are available for the other services", file=sys.stderr)
+            return 2
     settings = _settings(args)
-    endpoints = []
-    for service_id in chosen:
-        port = args.port or get_service(service_id).port + args.port_offset
-        endpoints.append(Endpoint(service_id, args.host, port, create_app(service_id, settings)))
+    services = [(service_id, args.port or get_service(service_id).port + args.port_offset) for service_id in chosen]
+    for service_id, port in services:
         print(_describe(service_id, settings, args.host, port), flush=True)
+    kept = f"; state in {settings.state}" if settings.state else ""
     print(f"seed {settings.seed}; token lifetime "
           f"{'service default' if settings.token_ttl is None else f'{settings.token_ttl:g} s'}"
-          f"{'; strict' if settings.strict else ''}. Ctrl+C stops.", flush=True)
-    serve(endpoints, log_level=args.log_level)
+          f"{'; strict' if settings.strict else ''}{kept}"
+          f"{f'; {workers} workers' if workers > 1 else ''}. Ctrl+C stops.", flush=True)
+    if workers > 1:
+        serve_workers(services, args.host, settings, workers, log_level=args.log_level)
+    else:
+        serve([Endpoint(service_id, args.host, port, create_app(service_id, settings))
+               for service_id, port in services], log_level=args.log_level)
     return 0
 
 
@@ -131,6 +148,9 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=0, help="port for a single service")
     serve.add_argument("--port-offset", type=int, default=0, help="added to every default port")
+    serve.add_argument("--state", metavar="FILE", help="keep the state in this SQLite file: a restart carries "
+                       "on from it (default: in memory, seeded afresh at each start)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes sharing the --state file (default 1)")
     serve.add_argument("--log-level", default="warning", choices=["critical", "error", "warning", "info", "debug"])
     sandbox_options(serve)
     serve.set_defaults(func=cmd_serve)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import multiprocessing
 import signal
 import socket
 import threading
@@ -43,13 +44,13 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 
 def _config(app: SkymockApp, host: str, port: int, log_level: str) -> uvicorn.Config:
-    # One worker: the sandbox state lives in this process.
     return uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off",
                           access_log=log_level == "debug")
 
 
-def serve(endpoints: list[Endpoint], log_level: str = "warning") -> None:
-    """Serve every endpoint until interrupted."""
+def serve(endpoints: list[Endpoint], log_level: str = "warning",
+          sockets: list[socket.socket] | None = None) -> None:
+    """Serve every endpoint until interrupted (on ``sockets`` already bound, when given: a worker)."""
     servers = [uvicorn.Server(_config(e.app, e.host, e.port, log_level)) for e in endpoints]
     for server in servers:
         # uvicorn's own handler would stop only the server that installed it last
@@ -63,11 +64,67 @@ def serve(endpoints: list[Endpoint], log_level: str = "warning") -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop_all)
-        await asyncio.gather(*(server.serve() for server in servers))
+        await asyncio.gather(*(server.serve(sockets=[sockets[i]] if sockets else None)
+                               for i, server in enumerate(servers)))
 
     # uvloop where it is installed (uvicorn's "auto" choice): a faster loop for the same code
     with asyncio.Runner(loop_factory=servers[0].config.get_loop_factory() if servers else None) as runner:
         runner.run(main())
+
+
+def _worker(services: list[tuple[str, int]], host: str, settings: Settings, sockets: list[socket.socket],
+            log_level: str) -> None:
+    """One worker process: every service on the sockets the supervisor bound, state in the shared file."""
+    endpoints = [Endpoint(service_id, host, port, create_app(service_id, settings)) for service_id, port in services]
+    serve(endpoints, log_level, sockets)
+
+
+def serve_workers(services: list[tuple[str, int]], host: str, settings: Settings, workers: int,
+                  log_level: str = "warning") -> None:
+    """Serve with several worker processes sharing the sockets and the SQLite state until interrupted.
+
+    The state file is seeded here first, so no worker resets what another has already
+    written; a worker that dies is started again.
+    """
+    if not settings.state:
+        raise ValueError("several workers share their state through a file: give settings.state")
+    for service_id, _ in services:
+        create_app(service_id, settings)        # seeds the file (or finds it seeded) before anyone serves
+    sockets = []
+    for _, port in services:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+        sock.set_inheritable(True)
+        sockets.append(sock)
+    context = multiprocessing.get_context("spawn")
+    stopping = threading.Event()
+
+    def start() -> multiprocessing.process.BaseProcess:
+        process = context.Process(target=_worker, args=(services, host, settings, sockets, log_level), daemon=True)
+        process.start()
+        return process
+
+    def stop(*_: object) -> None:
+        stopping.set()
+
+    previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
+    processes = [start() for _ in range(workers)]
+    try:
+        while not stopping.wait(0.5):
+            for i, process in enumerate(processes):
+                if not process.is_alive():
+                    processes[i] = start()
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.join(timeout=10)
+        for sock in sockets:
+            sock.close()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 class LiveServer:

@@ -11,7 +11,7 @@ import requests
 from mockserver.server import free_port
 
 
-def wait_for(url: str, timeout: float = 20.0) -> requests.Response:
+def wait_for(url: str, timeout: float = 60.0) -> requests.Response:
     deadline = time.monotonic() + timeout
     while True:
         try:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import threading
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Iterable
 
 from .clock import Clock
 from .errors import ApiError
+from .store import MemoryStore, Store
 
 #: why a request was refused; each service maps these to its own status and message
 MISSING, MALFORMED, UNKNOWN, EXPIRED, REVOKED, SCOPE = (
@@ -60,6 +60,15 @@ class Token:
     issued_at: float
     expires_at: float | None
     revoked: bool = False
+
+    def as_json(self) -> dict[str, Any]:
+        return {"value": self.value, "credential": asdict(self.credential), "issued_at": self.issued_at,
+                "expires_at": self.expires_at, "revoked": self.revoked}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Token":
+        return cls(data["value"], Credential(**data["credential"]), data["issued_at"], data["expires_at"],
+                   data["revoked"])
 
     def state(self, now: float) -> str:
         if self.revoked:
@@ -119,36 +128,42 @@ def demo_secret(seed: int, service_id: str, name: str) -> str:
 
 
 class TokenRegistry:
-    """The credentials a service knows and the tokens it has handed out."""
+    """The credentials a service knows and the tokens it has handed out, kept in the sandbox's store
+    (collections ``credentials`` and ``tokens``) so that every worker of a mock knows them."""
 
     #: beyond this many tokens, long-dead ones are forgotten (fuzzing mints thousands)
     KEEP = 20_000
 
     def __init__(self, clock: Clock, default_lifetime: float | None, make_token: TokenMaker | None = None,
-                 on_issue: Callable[["Token"], None] | None = None) -> None:
+                 on_issue: Callable[["Token"], None] | None = None, store: Store | None = None) -> None:
         self._clock = clock
         self._on_issue = on_issue
-        self._lock = threading.Lock()
+        self._store = store or MemoryStore()
+        self._credentials = self._store.collection("credentials")
+        self._tokens = self._store.collection("tokens")
         self.default_lifetime = default_lifetime
         self._make_token = make_token or (lambda credential, issued_at, expires_at, claims: secrets.token_urlsafe(32))
-        self.credentials: list[Credential] = []
-        self._tokens: dict[str, Token] = {}
 
     @property
     def clock(self) -> Clock:
         return self._clock
 
+    @property
+    def credentials(self) -> list[Credential]:
+        """Every credential the sandbox knows, in the order it learnt them."""
+        return [Credential(**data) for data in self._credentials.values()]
+
     def add(self, credential: Credential) -> Credential:
         """Know a credential; one that is an API token is usable as a bearer token at once."""
-        with self._lock:
-            self.credentials.append(credential)
-        if credential.api_token is not None:
-            self.issue(credential, value=credential.api_token)
+        with self._store.transaction():
+            self._credentials.put(f"{self._store.next_id('credential'):08d}", asdict(credential))
+            if credential.api_token is not None:
+                self.issue(credential, value=credential.api_token)
         return credential
 
     def find(self, **given: str) -> Credential | None:
         """The credential whose fields all equal the given ones (compared in constant time)."""
-        for credential in list(self.credentials):
+        for credential in self.credentials:
             if all(name in credential.fields and hmac.compare_digest(
                     credential.fields[name].encode(), str(value).encode())
                    for name, value in given.items()):
@@ -163,40 +178,44 @@ class TokenRegistry:
             credential.lifetime if credential.lifetime is not None else self.default_lifetime)
         expires = None if life is None else now + life
         token = Token(value or self._make_token(credential, now, expires, claims or {}), credential, now, expires)
-        with self._lock:
+        with self._store.transaction():
             if len(self._tokens) >= self.KEEP:
                 self._forget_dead(now)
-            self._tokens[token.value] = token
+            self._tokens.put(token.value, token.as_json())
         if self._on_issue is not None:
             self._on_issue(token)
         return token
 
     def check(self, value: str) -> tuple[str, Token | None]:
         """(state, token): state is valid, expired, revoked or unknown."""
-        token = self._tokens.get(value)
-        if token is None:
+        data = self._tokens.get(value)
+        if data is None:
             return UNKNOWN, None
+        token = Token.from_json(data)
         return token.state(self._clock.timestamp()), token
 
     def expire(self, value: str | None = None) -> int:
         """Revoke one token, or every live one; returns how many were live."""
         now = self._clock.timestamp()
-        with self._lock:
-            if value is None:
-                chosen: Iterable[Token] = self._tokens.values()
-            else:
-                chosen = [self._tokens[value]] if value in self._tokens else []
-            count = 0
-            for token in chosen:
-                if token.state(now) == "valid":
-                    count += 1
-                token.revoked = True
+        count = 0
+        with self._store.transaction():
+            for key in self._tokens.keys() if value is None else [value]:
+                data = self._tokens.get(key)
+                if data is None:
+                    continue
+                token = Token.from_json(data)
+                count += token.state(now) == "valid"
+                if not token.revoked:
+                    token.revoked = True
+                    self._tokens.put(key, token.as_json())
         return count
 
     def _forget_dead(self, now: float) -> None:
         """Drop expired and revoked tokens; a forgotten one is then refused as unknown."""
-        for value in [v for v, t in self._tokens.items() if t.state(now) != "valid"]:
-            del self._tokens[value]
+        for key in self._tokens.keys():
+            data = self._tokens.get(key)
+            if data is not None and Token.from_json(data).state(now) != "valid":
+                self._tokens.delete(key)
 
 
 def missing_scopes(credential: Credential, required: Iterable[str]) -> list[str]:

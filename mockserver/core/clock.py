@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import threading
 import time
+from contextlib import contextmanager, nullcontext
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Iterator
+
+if TYPE_CHECKING:
+    from .store import Store
+
+CLOCK = "clock"     # the key of the clock's state in a persistent store
 
 
 def parse_instant(text: str) -> datetime:
@@ -30,18 +37,42 @@ def iso_ms(moment: datetime) -> str:
 
 
 class Clock:
-    """Real time shifted by an offset, optionally frozen at one instant."""
+    """Real time shifted by an offset, optionally frozen at one instant.
 
-    def __init__(self, start: datetime | None = None, frozen: bool = False) -> None:
-        self._lock = threading.Lock()
+    Given a persistent store, the offset and the frozen instant are kept there, so that
+    every worker of a mock reads one clock and a restart resumes it.
+    """
+
+    def __init__(self, start: datetime | None = None, frozen: bool = False, store: Store | None = None) -> None:
+        self._lock = threading.RLock()
         self._start = start
         self._initial_frozen = frozen
-        self.reset()
+        self._store = store if store is not None and store.persistent else None
+        self._shared = self._store.collection("sandbox") if self._store is not None else None
+        self._offset = 0.0
+        self._frozen_at: float | None = None
+        if self._shared is None or self._shared.get(CLOCK) is None:
+            self.reset()
+
+    @contextmanager
+    def _changing(self) -> Iterator[None]:
+        """Read the shared state, let the caller change it, write it back, as one transaction."""
+        with self._lock, (self._store.transaction() if self._store is not None else nullcontext()):
+            self._load()
+            yield
+            if self._shared is not None:
+                self._shared.put(CLOCK, [self._offset, self._frozen_at])
+
+    def _load(self) -> None:
+        if self._shared is not None:
+            state = self._shared.get(CLOCK)
+            if state is not None:
+                self._offset, self._frozen_at = state
 
     def reset(self) -> None:
-        with self._lock:
+        with self._changing():
             self._offset = 0.0
-            self._frozen_at: float | None = None
+            self._frozen_at = None
             if self._start is not None:
                 self._offset = self._start.timestamp() - time.time()
             if self._initial_frozen:
@@ -49,6 +80,7 @@ class Clock:
 
     def timestamp(self) -> float:
         with self._lock:
+            self._load()
             if self._frozen_at is not None:
                 return self._frozen_at
             return time.time() + self._offset
@@ -58,17 +90,19 @@ class Clock:
 
     @property
     def frozen(self) -> bool:
-        return self._frozen_at is not None
+        with self._lock:
+            self._load()
+            return self._frozen_at is not None
 
     def advance(self, seconds: float) -> None:
-        with self._lock:
+        with self._changing():
             if self._frozen_at is not None:
                 self._frozen_at += seconds
             else:
                 self._offset += seconds
 
     def set(self, moment: datetime) -> None:
-        with self._lock:
+        with self._changing():
             target = moment.timestamp()
             if self._frozen_at is not None:
                 self._frozen_at = target
@@ -76,7 +110,7 @@ class Clock:
                 self._offset = target - time.time()
 
     def freeze(self, frozen: bool) -> None:
-        with self._lock:
+        with self._changing():
             if frozen and self._frozen_at is None:
                 self._frozen_at = time.time() + self._offset
             elif not frozen and self._frozen_at is not None:

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import math
 import re
-import threading
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import format_datetime
 from typing import Any
 
 from .errors import ApiError, invalid
+from .store import MemoryStore, Store
 
 
 @dataclass
@@ -103,27 +103,33 @@ def parse_fault(body: dict[str, Any]) -> Fault:
 
 
 class FaultBook:
-    def __init__(self) -> None:
-        self._faults: list[Fault] = []
-        self._lock = threading.Lock()
+    """The injected faults of a sandbox, kept in its store so that every worker fires them, and
+    a fault with a count fires that many times in all."""
+
+    def __init__(self, store: Store | None = None) -> None:
+        self._store = store or MemoryStore()
+        self._faults = self._store.collection("faults")
 
     def add(self, fault: Fault) -> None:
-        with self._lock:
-            self._faults.append(fault)
+        with self._store.transaction():
+            self._faults.put(str(self._store.next_id("fault")), vars(fault))
 
     def take(self, method: str, path: str) -> Fault | None:
         """The first live fault matching this request, counted as fired."""
-        with self._lock:
-            for fault in self._faults:
+        if not len(self._faults):          # the usual case, without taking the write lock
+            return None
+        with self._store.transaction():
+            for key in self._faults.keys():
+                fault = Fault(**self._faults.get(key))
                 if not fault.spent() and fault.matches(method, path):
                     fault.fired += 1
+                    self._faults.put(key, vars(fault))
                     return fault
         return None
 
     def list(self) -> list[dict[str, Any]]:
-        with self._lock:
-            return [f.as_json() for f in self._faults if not f.spent()]
+        return [fault.as_json() for fault in map(lambda data: Fault(**data), self._faults.values())
+                if not fault.spent()]
 
     def clear(self) -> None:
-        with self._lock:
-            self._faults.clear()
+        self._faults.clear()

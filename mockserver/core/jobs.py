@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from .clock import Clock
 from .errors import invalid
-from .store import MemoryStore
+from .store import Store
 
 RUNNING, DONE = "running", "done"
 
@@ -63,7 +63,7 @@ def _bounded(body: dict[str, Any], name: str, current: Any, high: float, what: s
 class JobBook:
     """The jobs of one sandbox, kept in its store (collection ``jobs``)."""
 
-    def __init__(self, clock: Clock, store: MemoryStore, pace: JobPace, seed: int,
+    def __init__(self, clock: Clock, store: Store, pace: JobPace, seed: int,
                  note: Callable[[str], None] = lambda text: None) -> None:
         self._clock = clock
         self._note = note               # tells the journal what became of a job: the examiner reads it
@@ -71,7 +71,7 @@ class JobBook:
         self._jobs = store.collection("jobs")
         self._outcomes = store.collection("job-outcomes")
         self.pace = pace
-        self._ids = random.Random(f"skymock-jobs:{seed}")     # the same ids after every reset
+        self._seed = seed
 
     def submit(self, owner: str, kind: str, outcome: Any, job_id: str | None = None) -> dict[str, Any]:
         """Accept a job whose ``outcome`` is already known; returns its record (without the outcome).
@@ -79,7 +79,10 @@ class JobBook:
         ``job_id`` is for services that derive ids from the request (None: a seeded UUID4).
         """
         with self._store.transaction():
-            job_id = job_id or str(uuid.UUID(int=self._ids.getrandbits(128), version=4))
+            # the n-th job of a sandbox has the same id after every reset, whichever worker takes it
+            serial = self._store.next_id("job")
+            job_id = job_id or str(uuid.UUID(int=random.Random(f"skymock-jobs:{self._seed}:{serial}").getrandbits(128),
+                                             version=4))
             record = {"id": job_id, "owner": owner, "kind": kind, "submitted_at": self._clock.timestamp(), "polls": 0}
             self._jobs.put(job_id, record)
             self._outcomes.put(job_id, outcome)   # apart: a large result is copied only when it is read

@@ -22,8 +22,11 @@ from .errors import ApiError, ErrorStyle
 from .faults import FaultBook
 from .jobs import JobBook, JobPace
 from .journal import Journal
-from .store import MemoryStore
+from .store import MemoryStore, SqliteStore, Store
 from .timeline import Timeline
+
+
+SEEDED = "seeded"     # set in a store once a sandbox has put its seeded state there
 
 
 @dataclass(frozen=True)
@@ -59,6 +62,7 @@ class Settings:
     job_pace: JobPace | None = None     # None: the service's own default pace of asynchronous jobs
     jwt_secret: str | None = None       # signs tokens checked by signature alone (MMODA); None: seeded
     completion_fraction: float = 0.9    # share of observable requests a simulated telescope network observes (LCO)
+    state: str | None = None            # an SQLite file that keeps the state (None: in memory)
 
 
 class Service(ABC):
@@ -81,6 +85,8 @@ class Service(ABC):
     default_job_pace: ClassVar[JobPace] = JobPace()
     #: services sharing this one's world, which a client of it also uses (the examiner starts them too)
     companions: ClassVar[tuple[str, ...]] = ()
+    #: whether all of the service's state is in the sandbox's store (so --state and workers keep it)
+    persistent: ClassVar[bool] = True
 
     @property
     def credential_fields(self) -> list[str]:
@@ -120,7 +126,8 @@ class Service(ABC):
         return None
 
     def credential_added(self, sandbox: "Sandbox", credential: Credential) -> None:
-        """Complete a credential the sandbox now knows (sign a token on its clock...); nothing by default."""
+        """Complete a new credential before the sandbox keeps it (sign its token on the sandbox's clock...);
+        nothing by default. A credential with a ``token`` field is then usable as a bearer token."""
 
     @abstractmethod
     def make_model(self, sandbox: "Sandbox") -> Any:
@@ -128,37 +135,55 @@ class Service(ABC):
 
 
 class Sandbox:
-    """One running mock: its clock, tokens, store, journal, faults and model."""
+    """One running mock: its clock, tokens, store, journal, faults and model.
+
+    With ``Settings.state`` the store is an SQLite file: a sandbox opened on a file that
+    holds a seeded state carries on from it (after a restart, or as one more worker).
+    """
 
     def __init__(self, service: Service, settings: Settings | None = None) -> None:
         self.service = service
         self.settings = settings or Settings()
-        self.clock = service.clock_for(self.settings) or Clock(self.settings.clock_start, self.settings.frozen)
-        self.reset()
+        self.store: Store = SqliteStore(self.settings.state, service.id) if self.settings.state else MemoryStore()
+        self.clock = service.clock_for(self.settings) or Clock(self.settings.clock_start, self.settings.frozen,
+                                                                self.store)
+        with self.store.transaction():      # one worker seeds an empty file; the others find it seeded
+            if self.store.collection("sandbox").get(SEEDED):
+                self._build()
+                self.model = self.service.make_model(self)
+            else:
+                self.reset()
 
-    def reset(self) -> None:
-        """Back to the seeded state: clock, tokens, data, jobs, journal and faults."""
-        self.clock.reset()
-        self.store = MemoryStore()
-        self.journal = Journal()
-        self.faults = FaultBook()
+    def _build(self) -> None:
+        """The sandbox's parts, over its store."""
+        self.journal = Journal(self.store)
+        self.faults = FaultBook(self.store)
         ttl = self.settings.token_ttl if self.settings.token_ttl is not None else self.service.default_token_ttl
         self.tokens = TokenRegistry(self.clock, ttl, self.service.token_maker(self.settings),
-                                    on_issue=lambda token: note_token(token.value, fetched=True))
+                                    on_issue=lambda token: note_token(token.value, fetched=True), store=self.store)
         self.timeline = Timeline()
         pace = self.settings.job_pace or self.service.default_job_pace
         self.jobs = JobBook(self.clock, self.store, JobPace(pace.seconds, pace.polls, pace.retry_after),
                             self.settings.seed, note=note)
-        for credential in self.service.demo_credentials(self.settings):
-            self.service.credential_added(self, self.tokens.add(credential))
-        self._minted = 0
-        self.model = self.service.make_model(self)
+
+    def reset(self) -> None:
+        """Back to the seeded state: clock, tokens, data, jobs, journal and faults."""
+        with self.store.transaction():
+            self.store.clear()
+            self.clock.reset()
+            self._build()
+            for credential in self.service.demo_credentials(self.settings):
+                self.service.credential_added(self, credential)
+                self.tokens.add(credential)
+            self.model = self.service.make_model(self)
+            self.store.collection("sandbox").put(SEEDED, True)
 
     def mint(self, request: dict[str, Any]) -> Credential:
         self.service.check_mint(self, request)
-        self._minted += 1
-        credential = self.tokens.add(self.service.mint_credential(self.tokens, request, self._minted))
+        serial = self.store.next_id("minted-credential")
+        credential = self.service.mint_credential(self.tokens, request, serial)
         self.service.credential_added(self, credential)
+        self.tokens.add(credential)
         return credential
 
     def authenticate(self, value: str | None) -> Credential:

@@ -68,11 +68,9 @@ class DsnModel:
         self.bookings = sandbox.store.collection("bookings")
         self.files = sandbox.store.collection("files")
         self.profiles = sandbox.store.collection("profiles")
-        self._serial = {"booking": 0, "slot": 0, "file": 0, "profile": 0}
 
     def _next(self, kind: str) -> int:
-        self._serial[kind] += 1
-        return self._serial[kind]
+        return self.box.store.next_id(kind)
 
     def now(self) -> datetime:
         return self.box.clock.now()
@@ -185,6 +183,7 @@ class DsnModel:
                        "slots": [{"id": self._next("slot"), "gsId": station, "start": iso_ms(start),
                                   "end": iso_ms(end)} for start, end, station in slots]}
             self.bookings.put(str(booking_id), booking)
+            self._index_slots(booking, add=True)
             file = self._attach(booking, upload, now) if upload is not None else None
             self._plan_downlinks(booking)
         note_created("booking", body)
@@ -208,16 +207,27 @@ class DsnModel:
                                             "cannot track satellites", raw["gs_id"])
         return start, end, station.id
 
+    def _station_days(self, station: str, start: datetime, end: datetime) -> list[Any]:
+        """The index of booked slots by ground station and UTC day: a new slot is checked against the
+        slots of its own station and days only, so booking stays quick however many bookings there are."""
+        first, last = start.date(), end.date()      # a slot may run past midnight
+        return [self.box.store.collection(f"slots:{station}:{first + timedelta(days=d)}")
+                for d in range((last - first).days + 1)]
+
+    def _index_slots(self, booking: dict[str, Any], add: bool) -> None:
+        for slot in booking["slots"]:
+            for day in self._station_days(slot["gsId"], parse_instant(slot["start"]), parse_instant(slot["end"])):
+                if add:
+                    day.put(str(slot["id"]), {**slot, "bookingId": booking["id"], "owner": booking["owner"]})
+                else:
+                    day.delete(str(slot["id"]))
+
     def _refuse_overlap(self, index: int, start: datetime, end: datetime, station: str, owner: str) -> None:
-        for booking in self.bookings.values():
-            if booking["cancelledAt"] is not None:
-                continue
-            for slot in booking["slots"]:
-                if slot["gsId"] != station:
-                    continue
+        for day in self._station_days(station, start, end):
+            for slot in day.values():
                 taken_start, taken_end = parse_instant(slot["start"]), parse_instant(slot["end"])
                 if start < taken_end and taken_start < end:
-                    whose = f"your booking {booking['id']}" if booking["owner"] == owner else "another booking"
+                    whose = f"your booking {slot['bookingId']}" if slot["owner"] == owner else "another booking"
                     raise ApiError(409, f"slots[{index}] overlaps {whose} on ground station {station!r}, "
                                         f"which holds it from {slot['start']} to {slot['end']}",
                                    field=f"slots[{index}]")
@@ -273,6 +283,7 @@ class DsnModel:
                                     f"{iso_ms(first)}, and a booking can only be cancelled before its pass")
             booking["cancelledAt"] = iso_ms(now)
             self.bookings.put(str(booking_id), booking)
+            self._index_slots(booking, add=False)        # its slots are free again
             for record in self.files.values():          # no pass, no data
                 if record["bookingId"] == booking_id and record["direction"] == "downlink":
                     self.files.delete(str(record["id"]))

@@ -21,6 +21,7 @@ class ObservatoryService(Service):
     """A service of the simulated LCO network: its clock is the observatory's."""
 
     companions = ("lco-observe", "lco-archive", "lco-thumbnails")
+    persistent = False      # the observatory's requests and frames live in the shared world object
 
     def clock_for(self, settings: Settings) -> Clock:
         return observatory(settings).clock

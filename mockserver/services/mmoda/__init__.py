@@ -94,8 +94,7 @@ class Mmoda(Service):
         life = credential.lifetime if credential.lifetime is not None else sandbox.tokens.default_lifetime
         book = TokenBook(self.secret(sandbox.settings), sandbox.tokens)
         token = book.mint(credential.fields["email"], credential.owner, credential.roles, life)
-        credential.fields["token"] = token
-        sandbox.tokens.issue(credential, value=token, lifetime=life)
+        credential.fields["token"] = token           # the sandbox issues it as the credential's token
 
     def make_model(self, sandbox: Sandbox) -> MmodaModel:
         return MmodaModel(sandbox, self.secret(sandbox.settings))

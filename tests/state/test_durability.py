@@ -1,0 +1,243 @@
+"""A mock on a state file, killed with SIGKILL in the middle of a run, loses nothing it acknowledged;
+many clients writing at once leave exactly the writes they were told succeeded."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+import requests
+from odsdata import HEADER
+from okapidata import AUDIENCE, CLIENT_ID, pass_request
+
+from mockserver.server import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+FROZEN = "2027-01-01T00:00:00Z"
+FIRST_SLOT = datetime(2027, 1, 2, tzinfo=timezone.utc)
+STATIONS = ("1", "3886", "4567", "4711")
+
+
+class Served:
+    """``skymock serve SERVICE --state FILE`` in a process of its own, which the test may kill."""
+
+    def __init__(self, service_id: str, state: Path | None, workers: int = 1) -> None:
+        self.service_id, self.state, self.workers = service_id, state, workers
+        self.port = free_port()
+        self.root = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> "Served":
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "mockserver.cli", "serve", self.service_id, "--port", str(self.port),
+             "--workers", str(self.workers), *(["--state", str(self.state)] if self.state else [])],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                requests.get(f"{self.root}/__skymock/clock", timeout=1).raise_for_status()
+                return self
+            except requests.RequestException:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"{self.service_id} did not start: {self.process.stderr.read().decode()}")
+                time.sleep(0.1)
+
+    def processes(self) -> list[int]:
+        """The processes of the mock (its process group)."""
+        group = os.getpgid(self.process.pid)
+        found = []
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    if os.getpgid(int(entry.name)) == group:
+                        found.append(int(entry.name))
+                except ProcessLookupError:
+                    pass
+        return found
+
+    def kill(self) -> None:
+        """SIGKILL, to the whole process group (every worker): no chance to flush or close anything."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def control(self, method: str, path: str, **kwargs) -> dict:
+        answer = requests.request(method, f"{self.root}/__skymock{path}", timeout=10, **kwargs)
+        answer.raise_for_status()
+        return answer.json()
+
+
+@pytest.fixture
+def serve(tmp_path):
+    started: list[Served] = []
+
+    def make(service_id: str, workers: int = 1, state: Path | None = None, memory: bool = False) -> Served:
+        served = Served(service_id, None if memory else state or tmp_path / f"{service_id}.sqlite", workers).start()
+        started.append(served)
+        return served
+
+    yield make
+    for served in started:
+        served.stop()
+
+
+def write_until_killed(served: Served, write, writers: int = 4, before_kill: int = 40) -> list:
+    """Run ``write(session, n)`` from several threads until the server is killed; what was acknowledged."""
+    acknowledged: list = []
+    lock = threading.Lock()
+    enough = threading.Event()
+
+    def writer(index: int) -> None:
+        session = requests.Session()
+        for n in range(index, 10**6, writers):
+            try:
+                result = write(session, n)
+            except requests.RequestException:
+                return                       # the server is gone
+            if result is not None:
+                with lock:
+                    acknowledged.append(result)
+                    if len(acknowledged) >= before_kill:
+                        enough.set()
+
+    threads = [threading.Thread(target=writer, args=(i,)) for i in range(writers)]
+    for thread in threads:
+        thread.start()
+    assert enough.wait(60), "the writers did not get going"
+    served.kill()                            # with writes in flight
+    for thread in threads:
+        thread.join(timeout=30)
+    return acknowledged
+
+
+def dsn_headers(served: Served) -> dict[str, str]:
+    token = next(c["token"] for c in served.control("GET", "/credentials")["credentials"] if c["owner"] == "client_123")
+    return {"Authorization": f"Bearer {token}"}
+
+
+def slot(n: int, station: str = "1") -> dict[str, str]:
+    start = FIRST_SLOT + timedelta(minutes=10 * n)
+    return {"start": start.isoformat().replace("+00:00", "Z"),
+            "end": (start + timedelta(minutes=5)).isoformat().replace("+00:00", "Z"), "gs_id": station}
+
+
+def book(session, root: str, headers: dict, n: int, station: str = "1"):
+    answer = session.post(f"{root}/orbapi/bookings", headers=headers, timeout=30,
+                          json={"norad_cat_id": 25544, "type": "data", "slots": [slot(n, station)]})
+    return answer
+
+
+def test_every_acknowledged_booking_survives_a_kill(serve):
+    served = serve("dsn")
+    served.control("POST", "/clock", json={"set": FROZEN, "frozen": True})
+    headers = dsn_headers(served)
+
+    def write(session, n):
+        answer = book(session, served.root, headers, n)
+        return answer.json()["bookingId"] if answer.status_code == 201 else None
+
+    acknowledged = write_until_killed(served, write)
+    again = serve("dsn", state=served.state)
+    kept = {b["id"] for b in requests.get(f"{again.root}/orbapi/bookings", headers=headers, timeout=30).json()["bookings"]}
+    assert set(acknowledged) <= kept
+    assert len(kept) <= len(acknowledged) + 4          # at most the writes in flight when it died
+
+
+def test_every_acknowledged_upload_survives_a_kill(serve):
+    served = serve("nrao-ods")
+    client = served.control("GET", "/credentials")["credentials"][0]
+
+    def login(session) -> dict[str, str]:
+        form = {"grant_type": "client_credentials", "client_id": client["client_id"],
+                "client_secret": client["client_secret"]}
+        return {"Authorization": f"Bearer {session.post(f'{served.root}/token/', data=form, timeout=30).json()['token']}"}
+
+    def log_file(n: int) -> str:      # one row of its own per upload
+        return HEADER + f"2025-08-30 00:00:00,10700,12700,inner,3.5,{100000 + n}\n"
+
+    def write(session, n):
+        answer = session.post(f"{served.root}/sat_avoidance_logs", headers=login(session), timeout=30,
+                              files={"file": ("VLA_Logs_2025-08-30_to_2025-08-31.csv", log_file(n), "text/csv")})
+        return n if answer.status_code == 200 and answer.json()["ingested_records"] == 1 else None
+
+    acknowledged = write_until_killed(served, write)
+    served = serve("nrao-ods", state=served.state)
+    session = requests.Session()
+    for n in acknowledged:   # a row the mock already holds is not ingested again
+        again = session.post(f"{served.root}/sat_avoidance_logs", headers=login(session), timeout=30,
+                             files={"file": ("VLA_Logs_2025-08-30_to_2025-08-31.csv", log_file(n), "text/csv")})
+        assert again.json()["ingested_records"] == 0, n
+
+
+def test_every_acknowledged_okapi_request_survives_a_kill(serve):
+    served = serve("okapi")
+    user = served.control("GET", "/credentials")["credentials"][0]
+    form = {"grant_type": "password", "username": user["username"], "password": user["password"],
+            "audience": AUDIENCE, "scope": "pass_predictions", "client_id": CLIENT_ID}
+    token = requests.post(f"{served.root}/oauth/token", data=form, timeout=30).json()["access_token"]
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def write(session, n):
+        answer = session.post(f"{served.root}/predict-passes/sgp4/requests", json=pass_request(), headers=headers,
+                              timeout=30)
+        return answer.json()["request_id"] if answer.status_code == 202 else None
+
+    acknowledged = write_until_killed(served, write, before_kill=20)
+    served = serve("okapi", state=served.state)
+    for request_id in acknowledged:
+        answer = requests.get(f"{served.root}/predict-passes/sgp4/results/{request_id}/simple", headers=headers,
+                              timeout=30)
+        assert answer.status_code in (200, 202), (request_id, answer.status_code, answer.text)
+
+
+@pytest.mark.parametrize("workers", [1, 3], ids=["in-memory", "3-workers-on-a-state-file"])
+def test_many_clients_writing_at_once_leave_exactly_what_they_were_told(serve, workers):
+    """50 clients x 200 writes: 100 bookings and 100 profiles each, the bookings on slots of their own."""
+    served = serve("dsn", workers=workers, memory=workers == 1)
+    assert len(served.processes()) >= workers + (workers > 1)      # the supervisor and its workers
+    served.control("POST", "/clock", json={"set": FROZEN, "frozen": True})
+    headers = dsn_headers(served)
+    clients, each = 50, 200
+
+    def client(index: int) -> tuple[list[int], list[int], Counter]:
+        session = requests.Session()
+        bookings, profiles, statuses = [], [], Counter()
+        for n in range(each // 2):
+            booked = book(session, served.root, headers, index * each + n, station=STATIONS[index % len(STATIONS)])
+            statuses[booked.status_code] += 1
+            if booked.status_code == 201:
+                bookings.append(booked.json()["bookingId"])
+            stored = session.post(f"{served.root}/orbapi/satellites/id/25544/profiles", headers=headers, timeout=30,
+                                  json={"name": f"client {index} profile {n}", "profile": {"n": n}})
+            statuses[stored.status_code] += 1
+            if stored.status_code == 201:
+                profiles.append(stored.json()["profile"]["id"])
+        return bookings, profiles, statuses
+
+    with ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(client, range(clients)))
+    statuses = sum((r[2] for r in results), Counter())
+    assert statuses == Counter({201: clients * each}), statuses
+    booking_ids = [i for r in results for i in r[0]]
+    profile_ids = [i for r in results for i in r[1]]
+    assert len(set(booking_ids)) == len(booking_ids) == clients * each // 2
+    assert len(set(profile_ids)) == len(profile_ids) == clients * each // 2
+    listed = requests.get(f"{served.root}/orbapi/bookings", headers=headers, timeout=60).json()["bookings"]
+    assert sorted(b["id"] for b in listed) == sorted(booking_ids)
+    journal = served.control("GET", "/journal")["entries"]
+    assert not [e for e in journal if e["status"] >= 500]
