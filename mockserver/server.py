@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import uvicorn
 
 from .app import SkymockApp, create_app
-from .core.service import Settings
+from .core.service import Sandbox, Settings
+from .services import get_service
 
 
 @dataclass
@@ -89,7 +90,7 @@ def serve_workers(services: list[tuple[str, int]], host: str, settings: Settings
     if not settings.state:
         raise ValueError("several workers share their state through a file: give settings.state")
     for service_id, _ in services:
-        create_app(service_id, settings)        # seeds the file (or finds it seeded) before anyone serves
+        Sandbox(get_service(service_id), settings)   # seeds the file (or finds it seeded) before anyone serves
     sockets = []
     for _, port in services:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)

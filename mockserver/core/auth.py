@@ -62,8 +62,7 @@ class Token:
     revoked: bool = False
 
     def as_json(self) -> dict[str, Any]:
-        return {"value": self.value, "credential": asdict(self.credential), "issued_at": self.issued_at,
-                "expires_at": self.expires_at, "revoked": self.revoked}
+        return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Token":

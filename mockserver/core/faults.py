@@ -128,8 +128,8 @@ class FaultBook:
         return None
 
     def list(self) -> list[dict[str, Any]]:
-        return [fault.as_json() for fault in map(lambda data: Fault(**data), self._faults.values())
-                if not fault.spent()]
+        faults = [Fault(**data) for data in self._faults.values()]
+        return [fault.as_json() for fault in faults if not fault.spent()]
 
     def clear(self) -> None:
         self._faults.clear()

@@ -137,9 +137,8 @@ def slot(n: int, station: str = "1") -> dict[str, str]:
 
 
 def book(session, root: str, headers: dict, n: int, station: str = "1"):
-    answer = session.post(f"{root}/orbapi/bookings", headers=headers, timeout=30,
-                          json={"norad_cat_id": 25544, "type": "data", "slots": [slot(n, station)]})
-    return answer
+    return session.post(f"{root}/orbapi/bookings", headers=headers, timeout=30,
+                        json={"norad_cat_id": 25544, "type": "data", "slots": [slot(n, station)]})
 
 
 def test_every_acknowledged_booking_survives_a_kill(serve):
