@@ -11,33 +11,19 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from skyfield.api import EarthSatellite, load, wgs84  # noqa: E402
 
+from racing import race  # noqa: E402
 from mockserver.astro.passes import find_passes  # noqa: E402
 from mockserver.services.dsn.catalog import Catalog  # noqa: E402
 
 ISS = 25544
-
-
-def race(repeat: int, *works) -> list[tuple[float, object]]:
-    """Run the works in turns, ``repeat`` rounds; the best time and the result of each.
-
-    Taking turns puts every contender through the same moments of a busy machine,
-    so the ratio of best times holds still from one run to the next.
-    """
-    best = [(float("inf"), None) for _ in works]
-    for _ in range(repeat):
-        for i, work in enumerate(works):
-            started = time.perf_counter()
-            result = work()
-            best[i] = (min(best[i][0], time.perf_counter() - started), result)
-    return best
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,6 +3,7 @@ the middleware every service shares (journal, faults, body caps, slash redirects
 from __future__ import annotations
 
 import asyncio
+import copy
 import functools
 import logging
 import re
@@ -29,7 +30,7 @@ from jsonschema.exceptions import best_match
 from starlette.exceptions import HTTPException
 from starlette.formparsers import MultiPartException
 
-from .core import asgi
+from .core import asgi, inputs
 from .core.asgi import parameter_error
 from .core.clock import iso_ms
 from .core.errors import ApiError, ErrorStyle, from_validation_message
@@ -70,13 +71,27 @@ ADMIN_STYLE = AdminStyle()
 
 
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
+JOURNAL_QUERY_BYTES = 8192
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+@lru_cache(maxsize=None)
+def _spec(spec_file: str) -> dict[str, Any]:
+    """A spec, parsed once per process with libyaml where PyYAML has it (ten times faster than
+    PyYAML's own parser, which was most of a service's start-up)."""
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return yaml.load((SPECS / spec_file).read_text(), Loader=loader)  # noqa: S506 - a safe loader
+
+
+def spec(spec_file: str) -> dict[str, Any]:
+    """A copy of a parsed spec, for Connexion to resolve and keep."""
+    return copy.deepcopy(_spec(spec_file))
 
 
 @lru_cache(maxsize=None)
 def _route_methods(spec_file: str, base: str) -> tuple[tuple[re.Pattern[str], list[str]], ...]:
     """Each path of a spec as a regex, with the methods it documents (for routing and Allow)."""
-    spec = yaml.safe_load((SPECS / spec_file).read_text())
+    spec = _spec(spec_file)
     routes = []
     # literal paths before templated ones: /userrequests/validate/ is not /userrequests/{id}/
     for template, item in sorted(spec.get("paths", {}).items(), key=lambda entry: entry[0].count("{")):
@@ -143,7 +158,8 @@ class ExplainingJSONBodyValidator(JSONRequestBodyValidator):
         if not text:
             return None
         try:
-            return json.loads(text)
+            # refuses JSON nested too deep with a 400 before json.loads would raise RecursionError (a 500)
+            return inputs.loads(text)
         except json.decoder.JSONDecodeError as error:
             raise BadRequestProblem(detail=str(error)) from None
 
@@ -207,9 +223,9 @@ class SkymockApp:
         app = asgi.App(__name__, specification_dir=str(SPECS),
                                  jsonifier=Jsonifier(json, separators=(",", ":")))
         ui = SwaggerUIOptions(swagger_ui=True, swagger_ui_path="/ui")
-        app.add_api(ADMIN_SPEC, base_path=ADMIN_PREFIX, swagger_ui_options=ui, validator_map=VALIDATORS,
+        app.add_api(spec(ADMIN_SPEC), base_path=ADMIN_PREFIX, swagger_ui_options=ui, validator_map=VALIDATORS,
                     resolver=InlineResolver("mockserver.core.admin"), strict_validation=True)
-        app.add_api(self.service.spec, base_path=self._base or None, swagger_ui_options=ui, validator_map=VALIDATORS,
+        app.add_api(spec(self.service.spec), base_path=self._base or None, swagger_ui_options=ui, validator_map=VALIDATORS,
                     # Real services ignore fields they do not know (FastAPI, Django REST framework do)
                     resolver=InlineResolver(self.service.handlers), strict_validation=False,
                     validate_responses=settings.validate_responses)
@@ -233,7 +249,7 @@ class SkymockApp:
         if isinstance(exc, MultiPartException):
             return ApiError(400, f"There was an error parsing the body: {exc.message}", field="body")
         if isinstance(exc, UnsupportedMediaTypeProblem):
-            return ApiError(415, exc.detail or "Unsupported media type", field="Content-Type", location="header")
+            return inputs.unsupported_media_type(exc.detail)     # Connexion's words, reworded to name the header
         if isinstance(exc, BadRequestProblem):
             return from_validation_message(exc.detail or "")
         if isinstance(exc, ProblemException):
@@ -281,6 +297,10 @@ class SkymockApp:
         if scope["type"] != "http":
             await self.connexion(scope, receive, send)
             return
+        # Checked on the raw target, before the merge below rewrites it and before any routing: a front
+        # end refuses an over-long target (414), and bytes that are not UTF-8 would reach the handlers
+        # replaced by U+FFFD or still escaped.
+        refusal = inputs.target_refusal(scope)
         if "//" in scope["path"] or "\n" in scope["path"]:
             # Front ends such as nginx merge repeated slashes before routing; clients that join a base
             # URL and a path with a slash of their own (OKAPI's connector) rely on it. A decoded newline
@@ -290,6 +310,7 @@ class SkymockApp:
             scope = {**scope, "path": path, "raw_path": path.encode()}
         context = RequestContext(self.sandbox, scope=scope)
         token = _current.set(context)
+        self.sandbox.store.refresh()       # read what every worker had committed when the request arrived
         started = time.perf_counter()
         arrived = self.sandbox.journal.elapsed()
         path = scope["path"]
@@ -317,13 +338,17 @@ class SkymockApp:
             await answer(message)
 
         try:
-            early = await self._read_body(scope, receive, context)
+            early = refusal or await self._read_body(scope, receive, context)
+            if early is None:   # a Content-Type that means nothing, a form that is not UTF-8 text
+                early = inputs.body_refusal(scope["headers"], context.body)
             if early is None:
                 early = await self._before(scope, path, context)
             if isinstance(early, ApiError):
                 await self._send_error(answer, path, early)
             elif early is not None:
-                await self._redirect(answer, scope, early)
+                # through capture: a fault after processing that this request fired replaces the redirect
+                # too, rather than being spent on a request that still got the service's own answer
+                await self._redirect(capture, scope, early)
             else:
                 await self._answer(scope, self._replay(context.body, receive), capture, path)
         finally:
@@ -427,7 +452,8 @@ class SkymockApp:
             "elapsed": round(arrived, 4),
             "method": scope["method"],
             "path": scope["path"],
-            "query": scope.get("query_string", b"").decode("latin-1"),
+            # a refused over-long query is kept in part: the journal holds what a reader needs, not megabytes
+            "query": scope.get("query_string", b"")[:JOURNAL_QUERY_BYTES].decode("latin-1"),
             "status": start["status"],
             "client": context.client,
             "auth": context.auth,

@@ -4,9 +4,11 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Sequence
 
+from .core.clock import parse_instant
 from .core.jobs import JobPace
 from .core.service import Settings
 from .services import get_service, service_ids
@@ -20,7 +22,15 @@ def _settings(args: argparse.Namespace) -> Settings:
     state = getattr(args, "state", None)
     return Settings(seed=args.seed, token_ttl=args.token_ttl, strict=args.strict, job_pace=pace,
                     jwt_secret=args.jwt_secret, completion_fraction=args.completion_fraction,
+                    clock_start=args.start, frozen=args.frozen,
                     state=str(Path(state).resolve()) if state else None)
+
+
+def _instant(text: str) -> datetime:
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an ISO 8601 instant, e.g. 2027-01-01T00:00:00Z") from None
 
 
 def _describe(service_id: str, settings: Settings, host: str, port: int) -> str:
@@ -60,12 +70,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if workers > 1 and not args.state:
         print("skymock: several workers share one state: give --state FILE as well", file=sys.stderr)
         return 2
-    if args.state:
-        memory_only = [s for s in chosen if not get_service(s).persistent]
-        if memory_only:
-            print(f"skymock: {', '.join(memory_only)} keep(s) part of their state in memory; --state and "
-                  "--workers are available for the other services", file=sys.stderr)
-            return 2
     settings = _settings(args)
     services = [(service_id, args.port or get_service(service_id).port + args.port_offset) for service_id in chosen]
     for service_id, port in services:
@@ -142,6 +146,10 @@ def parser() -> argparse.ArgumentParser:
                        help="key signing the tokens MMODA checks by signature (default: derived from the seed)")
         p.add_argument("--completion-fraction", type=float, default=0.9, metavar="SHARE",
                        help="share of observable LCO requests the simulated network observes (default 0.9)")
+        p.add_argument("--start", type=_instant, default=None, metavar="INSTANT",
+                       help="the virtual clock's start, e.g. 2027-01-01T00:00:00Z (default: now); a reset goes back "
+                            "to it, and LCO's demo proposals are made for its semester")
+        p.add_argument("--frozen", action="store_true", help="the virtual clock stands still until moved")
 
     serve = sub.add_parser("serve", help="serve the mocks, each service on its own port")
     serve.add_argument("services", nargs="*", metavar="SERVICE", help=f"any of: {', '.join(service_ids())}")

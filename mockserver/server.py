@@ -17,8 +17,36 @@ from dataclasses import dataclass
 import uvicorn
 
 from .app import SkymockApp, create_app
+from .core.inputs import MAX_TARGET_BYTES
 from .core.service import Sandbox, Settings
 from .services import get_service
+
+try:
+    from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+except ImportError:     # no httptools: uvicorn's h11 protocol, which cuts a request head at 16 KB with a plain 400
+    HttpToolsProtocol = None
+
+
+if HttpToolsProtocol is not None:
+    class LongTargetProtocol(HttpToolsProtocol):
+        """uvicorn's httptools protocol, letting a request target of 64 KB or more reach the app.
+
+        httptools.parse_url cannot parse such a URL, so uvicorn would answer a plain-text 400 that
+        no service gives. The parser is handed a shortened target and the scope keeps the whole
+        one, so the app's own, lower limit refuses it with a 414 in the service's own shape.
+        """
+
+        def on_headers_complete(self) -> None:
+            whole = self.url
+            if len(whole) <= MAX_TARGET_BYTES:
+                super().on_headers_complete()
+                return
+            path, mark, query = whole.partition(b"?")
+            self.url = path[:MAX_TARGET_BYTES] + mark + query[:MAX_TARGET_BYTES]
+            super().on_headers_complete()
+            if "raw_path" in self.scope:     # the request's task is created, not yet run: it reads this scope
+                self.scope["raw_path"] = self.root_path.encode("ascii") + path
+                self.scope["query_string"] = query
 
 
 @dataclass
@@ -46,7 +74,8 @@ def free_port(host: str = "127.0.0.1") -> int:
 
 def _config(app: SkymockApp, host: str, port: int, log_level: str) -> uvicorn.Config:
     return uvicorn.Config(app, host=host, port=port, log_level=log_level, lifespan="off",
-                          access_log=log_level == "debug")
+                          access_log=log_level == "debug",
+                          http=LongTargetProtocol if HttpToolsProtocol is not None else "auto")
 
 
 def serve(endpoints: list[Endpoint], log_level: str = "warning",

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 import pytest
 import requests
 
-from conformance.fuzz import FuzzOptions, auth_config, command, run
+from conformance.fuzz import FuzzOptions, auth_config, command, fuzz, run
 from mockserver.server import LiveServer, free_port
 from mockserver.services import service_ids
 
@@ -57,11 +57,36 @@ def test_fuzzing_logs_in_through_the_token_endpoint_and_refetches_on_401_and_403
 
 @pytest.mark.fuzz_long
 @pytest.mark.skipif(not os.environ.get("SKYMOCK_FUZZ_EXAMPLES"),
-                    reason="long fuzzing is opt-in: set SKYMOCK_FUZZ_EXAMPLES=500 (examples per operation)")
+                    reason="long fuzzing is opt-in: SKYMOCK_FUZZ_EXAMPLES=200 python -m pytest -m fuzz_long -s")
 @pytest.mark.parametrize("service_id", service_ids())
 def test_long_fuzzing_finds_nothing(service_id):
+    """The opt-in long profile: a random seed and SKYMOCK_FUZZ_EXAMPLES examples per operation."""
     examples = int(os.environ["SKYMOCK_FUZZ_EXAMPLES"])
-    assert run(FuzzOptions(service_id, max_examples=examples, seed=None)) == 0
+    result = fuzz(FuzzOptions(service_id, max_examples=examples, seed=None))
+    print(f"\nlong fuzz {service_id}: {result.cases} cases over {result.operations} operations, "
+          f"{result.failures} failures, {result.errors} errors in {result.seconds:.0f} s")
+    assert result.cases and result.cases > 0
+    assert result.failures == 0 and result.errors == 0
+    assert result.exit_status == 0
+
+
+def test_every_run_ends_with_the_count_of_cases_and_failures(capsys):
+    result = fuzz(FuzzOptions("lco-thumbnails", max_examples=3))
+    assert result.exit_status == 0 and result.cases and result.cases > 0 and result.operations
+    assert result.failures == 0
+    last = capsys.readouterr().out.strip().splitlines()[-1]
+    assert last.startswith(f"skymock fuzz lco-thumbnails: {result.cases} test cases over {result.operations}")
+    assert "0 failures" in last
+
+
+def test_reports_asked_for_after_the_separator_join_skymocks_own():
+    options = FuzzOptions("nrao-ods", junit="j.xml", extra_args=["--report", "har", "--checks", "all"])
+    args = command(options, "http://x", "cfg", mock=True, run_report="run.json")
+    assert args.count("--report") == 1 and args[args.index("--report") + 1] == "har,junit,json"
+    assert args[args.index("--report-json-path") + 1] == "run.json" and args[-2:] == ["--checks", "all"]
+    mine = command(FuzzOptions("nrao-ods", extra_args=["--report-json-path=mine.json"]), "http://x", "cfg",
+                   mock=True, run_report="run.json")
+    assert "run.json" not in mine and "--report-json-path=mine.json" in mine
 
 
 def test_a_target_that_fails_makes_fuzz_fail():

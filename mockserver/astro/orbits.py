@@ -13,19 +13,22 @@ turns Earth-fixed with the sidereal angle), so J2 acts about the true pole.
 States given in GCRF (EME2000 and ICRF are taken to be the same, tens of
 milliarcseconds apart) are rotated into it with skyfield, and results go back
 to the frame they came in.
+
+SciPy (most of a second to import) and skyfield are imported only when a
+state is first integrated or rotated: every start of the OKAPI mock would
+otherwise pay for them, and most requests carry TLEs.
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
-from scipy.integrate import odeint
-from skyfield.api import load
-from skyfield.sgp4lib import TEME
+from sgp4.api import Satrec, SatrecArray
 
-from .passes import Lattice
+from .passes import Lattice, split_jd
 
 MU_KM3_S2 = 398_600.4418            # the Earth's gravitational parameter (WGS84/EGM96)
 J2 = 1.08262668e-3
@@ -90,6 +93,8 @@ def elements(state: CartesianState) -> Elements | None:
 
 @lru_cache(maxsize=1)
 def _timescale():
+    from skyfield.api import load
+
     return load.timescale(builtin=True)
 
 
@@ -97,6 +102,8 @@ def to_teme(epoch: float, frame: str) -> np.ndarray:
     """The rotation taking the frame's vectors into TEME at the epoch."""
     if FRAMES[frame] == "TEME":
         return np.eye(3)
+    from skyfield.sgp4lib import TEME
+
     moment = _timescale().utc(1970, 1, 1, 0, 0, epoch)
     return np.asarray(TEME.rotation_at(moment))
 
@@ -124,6 +131,8 @@ def _integrate(start: np.ndarray, epoch: float, times: np.ndarray) -> tuple[np.n
     The integration goes forward and backward from the epoch; once a leg reaches
     the ground (or the integrator gives up) its later times are marked.
     """
+    from scipy.integrate import odeint
+
     states = np.full((times.size, 6), np.nan)
     errors = np.zeros(times.size, dtype=np.int64)
     split = int(np.searchsorted(times, epoch))
@@ -196,3 +205,20 @@ def propagate_state(state: CartesianState, times: np.ndarray) -> tuple[np.ndarra
     states, errors = _integrate(start, state.epoch, np.asarray(times, dtype=float))
     back = rotation.T
     return states[:, :3] @ back.T, states[:, 3:] @ back.T, errors
+
+
+def propagate_many(satellites: Sequence[Satrec], times: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Many TLEs propagated by sgp4 over one grid of Unix ``times``, in a single call.
+
+    sgp4's SatrecArray runs the whole satellites x times grid in C, so a
+    thousand satellites over a day of minutes cost one call instead of a
+    million Python ones. Returns TEME positions (km) and velocities (km/s),
+    each (satellites, times, 3), and sgp4's error code per satellite and time
+    (0: good; others as in ``sgp4.api.SGP4_ERRORS``: the state is NaN, except
+    for 6, decayed, where it is sgp4's position under the ground).
+    """
+    jd, fr = split_jd(np.asarray(times, dtype=float))
+    if not satellites:
+        return np.empty((0, jd.size, 3)), np.empty((0, jd.size, 3)), np.empty((0, jd.size), dtype=np.uint8)
+    errors, position, velocity = SatrecArray(list(satellites)).sgp4(jd, fr)
+    return position, velocity, errors

@@ -5,10 +5,10 @@ are a contract: reset, clock, credentials, tokens, journal, faults, health.
 """
 from __future__ import annotations
 
-import json
 import math
 from typing import Any
 
+from . import inputs
 from .clock import parse_instant
 from .errors import ApiError, invalid
 from .faults import parse_fault
@@ -25,7 +25,7 @@ def _object(body: Any) -> dict[str, Any]:
         return {}
     if isinstance(body, (bytes, str)):
         try:
-            body = json.loads(body)
+            body = inputs.loads(body)       # JSON nested past the depth limit is a 400, not a RecursionError
         except ValueError:
             raise invalid("body", "must be a JSON object") from None
     if not isinstance(body, dict):

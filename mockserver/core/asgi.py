@@ -15,9 +15,15 @@ import typing as t
 from connexion import AsyncApp
 from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
 from connexion.context import receive, scope
+from connexion import utils as connexion_utils
 from connexion.decorators import StarletteDecorator
+from connexion.middleware.main import ConnexionMiddleware
+from connexion.operations import OpenAPIOperation
+from connexion.middleware.swagger_ui import SwaggerUIMiddleware
+from connexion.security import AbstractSecurityHandler
 from connexion.utils import is_null, is_nullable
 from jsonschema import Draft4Validator, ValidationError
+from starlette.types import Receive, Scope, Send
 
 
 class DecoratedOnce(StarletteDecorator):
@@ -49,15 +55,72 @@ class ASGIApp(AsyncASGIApp):
     api_cls = Api
 
 
+def _is_docs_path(path: str) -> bool:
+    """Whether a path may be Swagger UI's or a spec's (under any base path)."""
+    return path.endswith(("/openapi.json", "/openapi.yaml")) or "/ui" in path
+
+
+class DocsMiddleware(SwaggerUIMiddleware):
+    """Swagger UI and the served spec, with the client's own requests passed straight on.
+
+    Connexion's middleware routes every request through a router of its documentation
+    paths, to find that nearly none are; a path that cannot be one skips that search.
+    """
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and not _is_docs_path(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+        await super().__call__(scope, receive, send)
+
+
+MIDDLEWARES = [DocsMiddleware if m is SwaggerUIMiddleware else m for m in ConnexionMiddleware.default_middlewares]
+
+
 class App(AsyncApp):
     """An AsyncApp whose operations are decorated once."""
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        kwargs.setdefault("middlewares", list(MIDDLEWARES))
         super().__init__(*args, **kwargs)
         # AsyncApp makes its own inner app; ours must be in place before any API is added
         inner = ASGIApp()
         self._middleware_app = inner
         self.middleware.app = inner
+
+
+# --- per-request work of Connexion's that depends on nothing that changes ------------------------------
+# A security handler looks up its hook's signature (inspect.signature) twice per request.
+AbstractSecurityHandler._accepts_kwarg = staticmethod(functools.lru_cache(maxsize=None)(
+    AbstractSecurityHandler._accepts_kwarg))
+
+
+def extract_content_type(headers: t.Any) -> str | None:
+    """connexion.utils.extract_content_type without building a typing alias on every call (its cost
+    was most of the call's): the Content-Type of ASGI header pairs or a dict, None if absent."""
+    pairs = headers.items() if isinstance(headers, dict) else headers
+    for key, value in pairs:
+        name = key.decode("latin-1") if isinstance(key, bytes) else key
+        if name.lower() == "content-type":
+            return value.decode("latin-1") if isinstance(value, bytes) else value
+    return None
+
+
+connexion_utils.extract_content_type = extract_content_type
+
+# An operation's body definition (its media types matched, its references joined) is worked out again
+# on each of the several reads a request makes; the spec does not change, so each is kept.
+_body_definition = OpenAPIOperation.body_definition
+
+
+def _kept_body_definition(self: OpenAPIOperation, content_type: str | None = None) -> dict:
+    kept = self.__dict__.setdefault("_skymock_body_definitions", {})
+    if content_type not in kept:
+        kept[content_type] = _body_definition(self, content_type)
+    return kept[content_type]
+
+
+OpenAPIOperation.body_definition = _kept_body_definition
 
 
 _validators: dict[int, tuple[dict, Draft4Validator]] = {}

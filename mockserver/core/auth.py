@@ -21,6 +21,7 @@ from .store import MemoryStore, Store
 #: why a request was refused; each service maps these to its own status and message
 MISSING, MALFORMED, UNKNOWN, EXPIRED, REVOKED, SCOPE = (
     "missing", "malformed", "unknown", "expired", "revoked", "scope")
+VALID = "valid"
 
 
 @dataclass
@@ -74,7 +75,7 @@ class Token:
             return REVOKED
         if self.expires_at is not None and now >= self.expires_at:
             return EXPIRED
-        return "valid"
+        return VALID
 
 
 @dataclass(frozen=True)
@@ -203,7 +204,7 @@ class TokenRegistry:
                 if data is None:
                     continue
                 token = Token.from_json(data)
-                count += token.state(now) == "valid"
+                count += token.state(now) == VALID
                 if not token.revoked:
                     token.revoked = True
                     self._tokens.put(key, token.as_json())
@@ -213,7 +214,7 @@ class TokenRegistry:
         """Drop expired and revoked tokens; a forgotten one is then refused as unknown."""
         for key in self._tokens.keys():
             data = self._tokens.get(key)
-            if data is not None and Token.from_json(data).state(now) != "valid":
+            if data is not None and Token.from_json(data).state(now) != VALID:
                 self._tokens.delete(key)
 
 

@@ -132,7 +132,8 @@ class DrfStyle(ErrorStyle):
             return error.details["errors"]
         if error.status == 405 and "method" in error.details:
             return {"detail": f'Method "{error.details["method"]}" not allowed.'}
-        if error.status == 0 and error.field == "body":      # the body is not JSON at all
+        # the body is not JSON at all, or JSON the parser refuses (nested too deep: an explicit 400)
+        if error.field == "body" and (error.status == 0 or error.code == "json_invalid"):
             return {"detail": f"JSON parse error - {error.message}"}
         if error.status == 0 or (error.status == 400 and error.field and error.location != "header"):
             message = "This field is required." if error.code == "missing" else error.message

@@ -79,7 +79,7 @@ def parse_fault(body: dict[str, Any]) -> Fault:
             raise invalid("path", "must be a regular expression string", path)
         try:
             re.compile(path)
-        except re.error as exc:
+        except (re.error, OverflowError) as exc:   # a repeat count past re's limit (a{9999999999}) overflows
             raise invalid("path", f"is not a valid regular expression: {exc}", path) from None
     method = body.get("method")
     if method is not None and (not isinstance(method, str) or not method.isalpha()):

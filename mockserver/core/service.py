@@ -85,8 +85,9 @@ class Service(ABC):
     default_job_pace: ClassVar[JobPace] = JobPace()
     #: services sharing this one's world, which a client of it also uses (the examiner starts them too)
     companions: ClassVar[tuple[str, ...]] = ()
-    #: whether all of the service's state is in the sandbox's store (so --state and workers keep it)
-    persistent: ClassVar[bool] = True
+    #: whether a header that is a scheme with no credentials after it ("Bearer") counts as no credentials at all,
+    #: as FastAPI's HTTPBearer reads it ("Not authenticated"), rather than as a malformed header
+    bare_scheme_is_missing: ClassVar[bool] = False
 
     @property
     def credential_fields(self) -> list[str]:
@@ -124,6 +125,10 @@ class Service(ABC):
     def clock_for(self, settings: Settings) -> Clock | None:
         """A clock shared with other services of the process (one simulated world); None: the sandbox's own."""
         return None
+
+    def reset_shared(self, settings: Settings) -> None:
+        """Put back the seeded state of what the service shares with its companions (one simulated world);
+        nothing by default. Called when the sandbox resets, before its own credentials are added."""
 
     def credential_added(self, sandbox: "Sandbox", credential: Credential) -> None:
         """Complete a new credential before the sandbox keeps it (sign its token on the sandbox's clock...);
@@ -171,6 +176,7 @@ class Sandbox:
         with self.store.transaction():
             self.store.clear()
             self.clock.reset()
+            self.service.reset_shared(self.settings)
             self._build()
             for credential in self.service.demo_credentials(self.settings):
                 self.service.credential_added(self, credential)
@@ -308,6 +314,10 @@ def refusal_for_header(detail: str | None, header_sent: bool = False) -> ApiErro
     """
     kind = MALFORMED if header_sent or (detail and "Invalid" in detail) else MISSING
     context = current_or_none()
+    if context is not None and kind == MALFORMED and context.sandbox.service.bare_scheme_is_missing:
+        header = dict(context.scope.get("headers") or []).get(b"authorization", b"")
+        if not header.strip().partition(b" ")[2].strip():      # "Bearer" alone: nothing was presented
+            kind = MISSING
     if context is not None:
         context.auth = kind
     return context.sandbox.service.refusals.error(kind) if context else ApiError(401, detail or "unauthorized")

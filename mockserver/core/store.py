@@ -14,14 +14,20 @@ write lock from its first read, so two workers never both take the same seat.
 """
 from __future__ import annotations
 
-import copy
 import json
 import sqlite3
 import threading
 from collections import deque
 from contextlib import contextmanager
+from dataclasses import fields, is_dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterator, Protocol
+
+try:
+    import fcntl
+except ImportError:       # not on Windows: SQLite's own lock alone orders the writers there
+    fcntl = None  # type: ignore[assignment]
 
 
 class Collection(Protocol):
@@ -51,27 +57,63 @@ class Store(Protocol):
     def next_id(self, name: str) -> int: ...
     def transaction(self) -> Any: ...
     def clear(self) -> None: ...
+    def refresh(self) -> None: ...
     @property
     def persistent(self) -> bool: ...
 
 
+def _dump(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), allow_nan=True)
+
+
+TIME = "$time"     # how a record marks an instant
+
+
+def plain(value: Any) -> Any:
+    """A value as a JSON-shaped record: dataclasses become dicts of their fields, instants
+    ``{"$time": iso}``, tuples lists."""
+    if isinstance(value, datetime):
+        return {TIME: value.isoformat()}
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: plain(getattr(value, f.name)) for f in fields(value)}
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(item) for item in value]
+    return value
+
+
+def revive(value: Any) -> Any:
+    """The value :func:`plain` made a record of (tuples come back as lists)."""
+    if isinstance(value, dict):
+        if len(value) == 1 and TIME in value:
+            return datetime.fromisoformat(value[TIME])
+        return {key: revive(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [revive(item) for item in value]
+    return value
+
+
 # --- in memory -------------------------------------------------------------------------------------
 class MemoryCollection:
+    """Records kept as JSON text, as the SQLite store keeps them: a caller gets a copy each time, and a
+    value that would not survive a state file fails here too, not only with ``--state``."""
+
     def __init__(self) -> None:
-        self._items: dict[str, Any] = {}
+        self._items: dict[str, str] = {}
 
     def get(self, key: str, default: Any = None) -> Any:
-        value = self._items.get(key, default)
-        return copy.deepcopy(value) if value is not default else default
+        text = self._items.get(key)
+        return json.loads(text) if text is not None else default
 
     def put(self, key: str, value: Any) -> None:
-        self._items[key] = copy.deepcopy(value)
+        self._items[key] = _dump(value)
 
     def delete(self, key: str) -> bool:
         return self._items.pop(key, None) is not None
 
     def values(self) -> list[Any]:
-        return [copy.deepcopy(v) for v in self._items.values()]
+        return [json.loads(text) for text in self._items.values()]
 
     def keys(self) -> list[str]:
         return list(self._items)
@@ -133,6 +175,9 @@ class MemoryStore:
             self._counters[name] = self._counters.get(name, 0) + 1
             return self._counters[name]
 
+    def refresh(self) -> None:
+        """Nothing to do: no other process shares this store."""
+
     @contextmanager
     def transaction(self) -> Iterator["MemoryStore"]:
         """Hold the write lock; validate first, then write, so a failure writes nothing."""
@@ -164,14 +209,25 @@ CREATE TABLE IF NOT EXISTS logs (
     entry TEXT NOT NULL,
     PRIMARY KEY (name, seq)
 );
+-- how many times each collection's records have changed: a worker's cache of a collection is good
+-- while its version stands still
+CREATE TABLE IF NOT EXISTS versions (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+CREATE TRIGGER IF NOT EXISTS record_added AFTER INSERT ON records BEGIN
+    INSERT INTO versions (name, value) VALUES (NEW.collection, 1)
+    ON CONFLICT (name) DO UPDATE SET value = value + 1; END;
+CREATE TRIGGER IF NOT EXISTS record_changed AFTER UPDATE ON records BEGIN
+    INSERT INTO versions (name, value) VALUES (NEW.collection, 1)
+    ON CONFLICT (name) DO UPDATE SET value = value + 1; END;
+CREATE TRIGGER IF NOT EXISTS record_removed AFTER DELETE ON records BEGIN
+    INSERT INTO versions (name, value) VALUES (OLD.collection, 1)
+    ON CONFLICT (name) DO UPDATE SET value = value + 1; END;
 """
 
 
-def _dump(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), allow_nan=True)
-
-
 class SqliteCollection:
+    """Records in the file. Reads are served from the connection's cache while no record has changed
+    since the request began (see :meth:`SqliteStore.refresh`); a write drops what it makes stale."""
+
     def __init__(self, store: "SqliteStore", name: str) -> None:
         self._store = store
         self._name = name
@@ -179,33 +235,61 @@ class SqliteCollection:
     def _rows(self, sql: str, *args: Any) -> list[tuple]:
         return self._store.execute(sql, (self._name, *args)).fetchall()
 
+    def _cached(self, what: Any, read: Any) -> list[tuple]:
+        cache = self._store.cache()
+        key = (self._name, what)
+        if key not in cache:
+            cache[key] = read()
+        return cache[key]
+
+    def _changed(self, key: str | None = None) -> None:
+        cache = self._store.cache()
+        for what in (("value", key), "values", "keys"):
+            cache.pop((self._name, what), None)
+        if key is None:
+            for entry in [k for k in cache if k[0] == self._name]:
+                del cache[entry]
+
     def get(self, key: str, default: Any = None) -> Any:
-        rows = self._rows("SELECT value FROM records WHERE collection = ? AND key = ?", key)
+        rows = self._cached(("value", key),
+                            lambda: self._rows("SELECT value FROM records WHERE collection = ? AND key = ?", key))
         return json.loads(rows[0][0]) if rows else default
 
     def put(self, key: str, value: Any) -> None:
-        self._store.execute("INSERT INTO records (collection, key, value) VALUES (?, ?, ?) "
-                            "ON CONFLICT (collection, key) DO UPDATE SET value = excluded.value",
-                            (self._name, key, _dump(value)))
+        with self._store.writing():
+            self._store.execute("INSERT INTO records (collection, key, value) VALUES (?, ?, ?) "
+                                "ON CONFLICT (collection, key) DO UPDATE SET value = excluded.value",
+                                (self._name, key, _dump(value)))
+        self._changed(key)
 
     def delete(self, key: str) -> bool:
-        return self._store.execute("DELETE FROM records WHERE collection = ? AND key = ?",
-                                   (self._name, key)).rowcount > 0
+        with self._store.writing():
+            gone = self._store.execute("DELETE FROM records WHERE collection = ? AND key = ?",
+                                       (self._name, key)).rowcount > 0
+        self._changed(key)
+        return gone
 
     def values(self) -> list[Any]:
-        return [json.loads(v) for (v,) in self._rows("SELECT value FROM records WHERE collection = ? ORDER BY id")]
+        rows = self._cached("values", lambda: self._rows("SELECT value FROM records WHERE collection = ? ORDER BY id"))
+        return [json.loads(v) for (v,) in rows]
 
     def keys(self) -> list[str]:
-        return [k for (k,) in self._rows("SELECT key FROM records WHERE collection = ? ORDER BY id")]
+        rows = self._cached("keys", lambda: self._rows("SELECT key FROM records WHERE collection = ? ORDER BY id"))
+        return [k for (k,) in rows]
 
     def __contains__(self, key: object) -> bool:
-        return bool(self._rows("SELECT 1 FROM records WHERE collection = ? AND key = ?", key))
+        return self.get(str(key), _ABSENT) is not _ABSENT
 
     def __len__(self) -> int:
-        return self._rows("SELECT count(*) FROM records WHERE collection = ?")[0][0]
+        return len(self.keys())
 
     def clear(self) -> None:
-        self._store.execute("DELETE FROM records WHERE collection = ?", (self._name,))
+        with self._store.writing():
+            self._store.execute("DELETE FROM records WHERE collection = ?", (self._name,))
+        self._changed()
+
+
+_ABSENT = object()
 
 
 class SqliteLog:
@@ -215,24 +299,24 @@ class SqliteLog:
         self._capacity = capacity
 
     def append(self, entry: dict[str, Any]) -> dict[str, Any]:
-        with self._store.transaction():
-            (last,) = self._store.execute("SELECT coalesce(max(seq), 0) FROM logs WHERE name = ?",
-                                          (self._name,)).fetchone()
-            entry = {"seq": last + 1, **entry}
-            self._store.execute("INSERT INTO logs (name, seq, entry) VALUES (?, ?, ?)",
-                                (self._name, last + 1, _dump(entry)))
-            if (last + 1) % 1000 == 0:     # trim now and then, not on every request
+        # one statement numbers and writes the entry: it is its own transaction, the cheapest SQLite has
+        with self._store.writing():
+            (seq,) = self._store.execute(
+                "INSERT INTO logs (name, seq, entry) SELECT ?, coalesce(max(seq), 0) + 1, ? FROM logs WHERE name = ? "
+                "RETURNING seq", (self._name, _dump(entry), self._name)).fetchone()
+            if seq % 1000 == 0:     # trim now and then, not on every request
                 self._store.execute("DELETE FROM logs WHERE name = ? AND seq <= ?",
-                                    (self._name, last + 1 - self._capacity))
-        return entry
+                                    (self._name, seq - self._capacity))
+        return {"seq": seq, **entry}
 
     def entries(self) -> list[dict[str, Any]]:
-        rows = self._store.execute("SELECT entry FROM logs WHERE name = ? ORDER BY seq DESC LIMIT ?",
+        rows = self._store.execute("SELECT seq, entry FROM logs WHERE name = ? ORDER BY seq DESC LIMIT ?",
                                    (self._name, self._capacity)).fetchall()
-        return [json.loads(e) for (e,) in reversed(rows)]
+        return [{"seq": seq, **json.loads(e)} for seq, e in reversed(rows)]
 
     def clear(self) -> None:
-        self._store.execute("DELETE FROM logs WHERE name = ?", (self._name,))
+        with self._store.writing():
+            self._store.execute("DELETE FROM logs WHERE name = ?", (self._name,))
 
 
 class SqliteStore:
@@ -247,23 +331,28 @@ class SqliteStore:
     def __init__(self, path: str | Path, namespace: str = "") -> None:
         self.path = Path(path)
         self._prefix = f"{namespace}:" if namespace else ""
-        self._local = threading.local()
-        self._lock = threading.RLock()       # threads of one process take turns; processes lock the file
-        self._connection().executescript(SCHEMA)
+        self._file = _SharedFile.of(self.path)
+        self._local = self._file.local
+        self._lock = self._file.lock
 
     def _connection(self) -> sqlite3.Connection:
-        connection = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
-            connection.execute("PRAGMA busy_timeout = 30000")
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
-            self._local.connection = connection
-            self._local.depth = 0
-        return connection
+        return self._file.connection()
 
     def execute(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
         return self._connection().execute(sql, args)
+
+    def writing(self) -> Any:
+        """Hold the right to write (see :meth:`_SharedFile.writing`)."""
+        return self._file.writing()
+
+    def cache(self) -> dict:
+        """This thread's cache of records read from the file."""
+        return self._file.cache()
+
+    def refresh(self) -> None:
+        """Forget cached records if a record has changed (by any worker) since the last look. Each request
+        begins with it, so a request reads what every worker had committed when it began."""
+        self._file.refresh()
 
     def collection(self, name: str) -> SqliteCollection:
         return SqliteCollection(self, self._prefix + name)
@@ -281,11 +370,12 @@ class SqliteStore:
     @contextmanager
     def transaction(self) -> Iterator["SqliteStore"]:
         """One SQLite transaction (nested calls join the outer one); an exception rolls it all back."""
-        with self._lock:
+        with self._file.writing():
             connection = self._connection()
             outer = self._local.depth == 0
             if outer:
                 connection.execute("BEGIN IMMEDIATE")
+                self._file.refresh()          # with the write lock held: what is cached now stays true
             self._local.depth += 1
             try:
                 yield self
@@ -293,6 +383,7 @@ class SqliteStore:
                 self._local.depth -= 1
                 if outer:
                     connection.execute("ROLLBACK")
+                    self._file.cache().clear()   # it may hold what was rolled back
                 raise
             self._local.depth -= 1
             if outer:
@@ -304,9 +395,87 @@ class SqliteStore:
         with self.transaction():
             for table, column in (("records", "collection"), ("counters", "name"), ("logs", "name")):
                 self.execute(f"DELETE FROM {table} WHERE {column} >= ? AND {column} < ?", (low, high))
+            self._file.cache().clear()
 
     def close(self) -> None:
-        connection = getattr(self._local, "connection", None)
+        self._file.close()
+
+
+class _SharedFile:
+    """One connection per thread to a state file, shared by every store (namespace) of the process
+    that opens it: a transaction that spans two namespaces (a portal request that writes the
+    observatory it shares with the archive) is one SQLite transaction, not two that wait on each other."""
+
+    _open: dict[Path, "_SharedFile"] = {}
+    _guard = threading.Lock()
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.local = threading.local()
+        self.lock = threading.RLock()        # threads of one process take turns; processes lock the file
+        self._writers = 0
+        self._lock_file = open(f"{path}.lock", "ab") if fcntl is not None else None   # noqa: SIM115
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the right to write, among this process's threads and every process on the file.
+
+        Writers queue on a lock file the kernel hands over at once, rather than on SQLite's own
+        lock, whose waiters sleep and retry (1, 2, 5 ... 100 ms): under load from several workers
+        that sleeping was most of a write's latency.
+        """
+        with self.lock:
+            self._writers += 1
+            if self._writers == 1 and self._lock_file is not None:
+                fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                self._writers -= 1
+                if self._writers == 0 and self._lock_file is not None:
+                    fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+
+    @classmethod
+    def of(cls, path: Path) -> "_SharedFile":
+        key = path.resolve()
+        with cls._guard:
+            if key not in cls._open:
+                opened = cls(key)
+                opened.connection().executescript(SCHEMA)     # once: a script would end a transaction under way
+                cls._open[key] = opened
+            return cls._open[key]
+
+    def connection(self) -> sqlite3.Connection:
+        connection = getattr(self.local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
+            connection.execute("PRAGMA busy_timeout = 30000")
+            connection.execute("PRAGMA journal_mode = WAL")
+            connection.execute("PRAGMA synchronous = NORMAL")
+            self.local.connection = connection
+            self.local.depth = 0
+            self.local.cache = {}
+            self.local.version = None
+        return connection
+
+    def cache(self) -> dict:
+        self.connection()
+        return self.local.cache
+
+    def refresh(self) -> None:
+        # a collection's version moves with every change of one of its records, by any worker (the journal's
+        # entries and the counters move none); this connection's own writes drop what they make stale as they go
+        versions = dict(self.connection().execute("SELECT name, value FROM versions").fetchall())
+        seen = self.local.version or {}
+        if versions != seen:
+            moved = {name for name in versions.keys() | seen.keys() if versions.get(name) != seen.get(name)}
+            cache = self.local.cache
+            for key in [key for key in cache if key[0] in moved]:
+                del cache[key]
+            self.local.version = versions
+
+    def close(self) -> None:
+        connection = getattr(self.local, "connection", None)
         if connection is not None:
             connection.close()
-            self._local.connection = None
+            self.local.connection = None

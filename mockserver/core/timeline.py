@@ -89,7 +89,7 @@ def parse_event(body: Any, where: str = "event") -> Event:
     if path is not None:
         try:
             re.compile(path)
-        except (re.error, TypeError):
+        except (re.error, TypeError, OverflowError):    # OverflowError: a repeat count past re's limit
             raise invalid(f"{where}.path", "must be a regular expression", path) from None
     status = body.get("status")
     if status is not None and (isinstance(status, bool) or not isinstance(status, int) or not 100 <= status <= 599):

@@ -63,6 +63,10 @@ def test_the_reference_client_passes_every_scenario_of_its_service(service, tmp_
     assert {scenario for scenario, _ in results} == set(available(service))
     assert all(outcome == PASSED for outcome in results.values()), text
     assert code == 0 and report["certified"] and f"CERTIFIED: {len(available(service))} of" in text
+    # the mock's own answers are never server errors: every 5xx in a run is one the scenario injected
+    own_errors = [(s["scenario"], e["method"], e["path"], e["status"]) for s in report["scenarios"]
+                  for e in s["journal"] if e["status"] >= 500 and "fault" not in e["notes"]]
+    assert not own_errors
 
 
 # (behaviour, service, scenario, the rule it breaks, words of the reason, options)
@@ -138,6 +142,10 @@ def test_every_scenario_file_loads_and_names_only_known_rules():
     ({"rules": {"backoff": {}}, "timeline": [{"at": 1, "after": 2, "do": "revoke-tokens"}]}, "timeline[0].at"),
     ({"rules": {"backoff": {}}, "timeline": [{"at": 0, "do": "fault", "fault": {"status": 200}}]},
      "timeline[0].fault.status: must be an integer from 400 to 599"),
+    ({"rules": {"backoff": {}}, "timeline": [{"after": 1, "path": "a{4294967296}", "do": "revoke-tokens"}]},
+     "timeline[0].path: must be a regular expression"),
+    ({"rules": {"backoff": {}}, "timeline": [{"at": 0, "do": "fault", "fault": {"status": 500, "path": "a{4294967296}"}}]},
+     "timeline[0].fault.path: is not a valid regular expression"),
     ({"rules": {"backoff": {}}, "settings": {"token_tll": 5}}, "settings: unknown setting(s) ['token_tll']"),
 ])
 def test_a_mistaken_scenario_file_is_refused_with_the_place_named(mistake, named, tmp_path):

@@ -118,23 +118,23 @@ def replay() -> Iterator[dict[str, tuple[int, Any]]]:
 
 def _setup(name: str, world: Any):
     """Set up what the recording forced on its database; return how to undo it."""
-    allocation = world.proposals["LCO2026B-001"].allocation("2026B", "1m0", "1M0-SCICAM-SINISTRO")
-    saved = (allocation.ipp_time_available, allocation.std_time_used)
+    original = world.proposals["LCO2026B-001"]
+    proposal = world.proposals["LCO2026B-001"]
+    allocation = proposal.allocation("2026B", "1m0", "1M0-SCICAM-SINISTRO")
     if name in ("validate_ipp_exceeds_available", "max_allowable_ipp_low"):
         allocation.ipp_time_available = 0.01
     if name == "validate_no_time_left":
         allocation.std_time_used = allocation.std_allocation
-    sbig = world.proposals["LCO2026B-001"].allocations
-    removed = [a for a in sbig if a.instrument_name == "0M4-SCICAM-SBIG"] if name == "validate_no_time_allocation" else []
-    for item in removed:
-        sbig.remove(item)
+    if name == "validate_no_time_allocation":
+        proposal.allocations = [a for a in proposal.allocations if a.instrument_name != "0M4-SCICAM-SBIG"]
+    world.save_proposal(proposal)
     if name == "cancel_completed":
-        made = world.book.userrequests[5]
+        made = next(u for u in world.book.all() if u.id == 5)
         made.state = made.requests[0].state = "COMPLETED"
+        world.book.save(made)
 
     def undo() -> None:
-        allocation.ipp_time_available, allocation.std_time_used = saved
-        sbig.extend(removed)
+        world.save_proposal(original)
     return undo
 
 

@@ -86,3 +86,14 @@ def test_a_path_without_its_slash_is_redirected_with_its_odd_characters_encoded(
     thumbs = services[2]
     answer = thumbs.http.get("/caf\u00e9 \u00b5", follow_redirects=False)
     assert answer.status_code == 308 and answer.headers["location"].endswith("/caf%C3%A9%20%C2%B5/")
+
+
+def test_a_token_the_archive_expired_or_revoked_is_refused_here_too(frame):
+    thumbs, archive_mock, chosen, auth = frame
+    assert thumbs.http.get(f"/{chosen['id']}/", headers=auth).status_code == 200
+    token = auth["Authorization"].split()[1]
+    assert archive_mock.http.post("/__skymock/tokens/expire", json={"token": token}).json() == {"expired": 1}
+    refused = thumbs.http.get(f"/{chosen['id']}/", headers=auth)
+    assert refused.status_code == 401
+    assert refused.json() == {"message": "Got error response", "response": {"detail": "Invalid token."}}
+    archive_mock.http.post("/__skymock/reset")     # the token lives again for the tests after this one

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from lcodata import EXAMPLE, NOW, changed
 from odsdata import HEADER
 from okapidata import AUDIENCE, CLIENT_ID, pass_request
 
@@ -29,8 +30,8 @@ STATIONS = ("1", "3886", "4567", "4711")
 class Served:
     """``skymock serve SERVICE --state FILE`` in a process of its own, which the test may kill."""
 
-    def __init__(self, service_id: str, state: Path | None, workers: int = 1) -> None:
-        self.service_id, self.state, self.workers = service_id, state, workers
+    def __init__(self, service_id: str, state: Path | None, workers: int = 1, options: tuple[str, ...] = ()) -> None:
+        self.service_id, self.state, self.workers, self.options = service_id, state, workers, options
         self.port = free_port()
         self.root = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
@@ -38,7 +39,7 @@ class Served:
     def start(self) -> "Served":
         self.process = subprocess.Popen(
             [sys.executable, "-m", "mockserver.cli", "serve", self.service_id, "--port", str(self.port),
-             "--workers", str(self.workers), *(["--state", str(self.state)] if self.state else [])],
+             "--workers", str(self.workers), *(["--state", str(self.state)] if self.state else []), *self.options],
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
         deadline = time.monotonic() + 60
         while True:
@@ -86,8 +87,10 @@ class Served:
 def serve(tmp_path):
     started: list[Served] = []
 
-    def make(service_id: str, workers: int = 1, state: Path | None = None, memory: bool = False) -> Served:
-        served = Served(service_id, None if memory else state or tmp_path / f"{service_id}.sqlite", workers).start()
+    def make(service_id: str, workers: int = 1, state: Path | None = None, memory: bool = False,
+             options: tuple[str, ...] = ()) -> Served:
+        served = Served(service_id, None if memory else state or tmp_path / f"{service_id}.sqlite", workers,
+                        options).start()
         started.append(served)
         return served
 
@@ -238,5 +241,92 @@ def test_many_clients_writing_at_once_leave_exactly_what_they_were_told(serve, w
     assert len(set(profile_ids)) == len(profile_ids) == clients * each // 2
     listed = requests.get(f"{served.root}/orbapi/bookings", headers=headers, timeout=60).json()["bookings"]
     assert sorted(b["id"] for b in listed) == sorted(booking_ids)
+    journal = served.control("GET", "/journal")["entries"]
+    assert not [e for e in journal if e["status"] >= 500]
+
+
+#: the portal's clock at the recorded instant (its demo proposals are for that semester), standing still
+LCO_CLOCK = ("--start", NOW, "--frozen")
+#: a userrequest of one night, quick to check
+ONE_NIGHT = changed(EXAMPLE, requests__0__windows=[{"start": "2026-11-21 00:00:00", "end": "2026-11-22 00:00:00"}])
+
+
+def lco_headers(served: Served, username: str = "astro") -> dict[str, str]:
+    token = next(c["token"] for c in served.control("GET", "/credentials")["credentials"] if c["owner"] == username)
+    return {"Authorization": f"Token {token}"}
+
+
+def test_every_acknowledged_userrequest_and_draft_survives_a_kill(serve):
+    served = serve("lco-observe", options=LCO_CLOCK)
+    headers = lco_headers(served)
+
+    def write(session, n):
+        if n % 4 == 3:
+            draft = {"proposal": "LCO2026B-001", "title": f"draft {n}", "content": "{}"}
+            answer = session.post(f"{served.root}/api/drafts/", json=draft, headers=headers, timeout=30)
+            return ("draft", answer.json()["id"], f"draft {n}") if answer.status_code == 201 else None
+        answer = session.post(f"{served.root}/api/userrequests/", json=changed(ONE_NIGHT, group_id=f"kill {n}"),
+                              headers=headers, timeout=30)
+        return ("userrequest", answer.json()["id"], f"kill {n}") if answer.status_code == 201 else None
+
+    acknowledged = write_until_killed(served, write, before_kill=20)
+    again = serve("lco-observe", state=served.state, options=LCO_CLOCK)
+    assert again.control("GET", "/clock") == {"now": NOW, "frozen": True}
+    for kind, number, name in acknowledged:
+        answer = requests.get(f"{again.root}/api/{kind}s/{number}/", headers=headers, timeout=30)
+        assert answer.status_code == 200, (kind, number, answer.text)
+        assert answer.json()["group_id" if kind == "userrequest" else "title"] == name
+
+
+def ipp_available(served: Served, headers: dict[str, str]) -> float:
+    proposal = requests.get(f"{served.root}/api/proposals/LCO2026B-001/", headers=headers, timeout=30).json()
+    return next(a["ipp_time_available"] for a in proposal["timeallocation_set"]
+                if (a["semester"], a["instrument_name"]) == ("2026B", "1M0-SCICAM-SINISTRO"))
+
+
+@pytest.mark.parametrize("workers", [1, 3], ids=["in-memory", "3-workers-on-a-state-file"])
+def test_many_clients_submitting_userrequests_at_once_leave_exactly_what_they_were_told(serve, workers):
+    """50 clients x 200 writes: 150 userrequests and 50 cancels of their own each. Those at a raised priority
+    spend IPP time, a cancel gives it back: the time left is what the acknowledged writes add up to, so no
+    two writers read the same balance and both wrote it back."""
+    served = serve("lco-observe", workers=workers, memory=workers == 1, options=LCO_CLOCK)
+    headers = lco_headers(served)
+    before = ipp_available(served, headers)
+    clients, each = 50, 200
+
+    def client(index: int) -> tuple[list[int], list[int], Counter]:
+        session = requests.Session()
+        made, cancelled, statuses = [], [], Counter()
+        for n in range(each):
+            if n % 4 == 3:
+                answer = session.post(f"{served.root}/api/userrequests/{made[-1]}/cancel/", headers=headers,
+                                      timeout=60)
+                if answer.status_code == 200:
+                    cancelled.append(made[-1])
+            else:
+                raised = n % 8 == 1 or n % 4 == 2        # some of those kept, and every one cancelled next
+                body = changed(ONE_NIGHT, group_id=f"client {index} n {n}", ipp_value=1.02 if raised else 1.0)
+                answer = session.post(f"{served.root}/api/userrequests/", json=body, headers=headers, timeout=60)
+                if answer.status_code == 201:
+                    made.append(answer.json()["id"])
+            statuses[answer.status_code] += 1
+        return made, cancelled, statuses
+
+    with ThreadPoolExecutor(clients) as pool:
+        results = list(pool.map(client, range(clients)))
+    statuses = sum((r[2] for r in results), Counter())
+    assert statuses == Counter({201: clients * 150, 200: clients * 50}), statuses
+    made = [i for r in results for i in r[0]]
+    cancelled = {i for r in results for i in r[1]}
+    assert len(set(made)) == len(made) == clients * 150
+    listed = requests.get(f"{served.root}/api/userrequests/", params={"limit": 10000}, headers=headers,
+                          timeout=120).json()
+    assert listed["count"] == len(made)
+    assert sorted(u["id"] for u in listed["results"]) == sorted(made)
+    assert {u["id"] for u in listed["results"] if u["state"] == "CANCELED"} == cancelled
+    # each raised-priority request not cancelled spent (ipp - 1) x its hours; every cancelled one gave it back
+    spent = sum((u["ipp_value"] - 1) * sum(r["duration"] for r in u["requests"]) / 3600
+                for u in listed["results"] if u["state"] != "CANCELED")
+    assert ipp_available(served, headers) == pytest.approx(before - spent, abs=1e-6)
     journal = served.control("GET", "/journal")["entries"]
     assert not [e for e in journal if e["status"] >= 500]

@@ -109,14 +109,6 @@ def test_a_transaction_that_fails_writes_nothing_and_ids_stay_unique_across_open
     assert [e["seq"] for e in two.log("journal", 5).entries()] == [1, 2, 3]
 
 
-@pytest.mark.parametrize("service_id", ["lco-observe", "lco-archive", "lco-thumbnails"])
-def test_serve_refuses_a_state_file_for_a_service_that_keeps_state_in_memory(service_id, tmp_path, capsys):
-    from mockserver.cli import main
-
-    assert main(["serve", service_id, "--state", str(tmp_path / "x.sqlite")]) == 2
-    assert "keep(s) part of their state in memory" in capsys.readouterr().err
-
-
 def test_serve_refuses_several_workers_without_a_state_file(capsys):
     from mockserver.cli import main
 

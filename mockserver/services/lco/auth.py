@@ -24,6 +24,7 @@ from .drf import field_errors
 KEYWORD = "Token"
 NO_CREDENTIALS = "Invalid token header. No credentials provided."
 SPACES = "Invalid token header. Token string should not contain spaces."
+INVALID_CHARACTERS = "Invalid token header. Token string should not contain invalid characters."
 NO_SUCH_USER = "No Such User"           # the archive's answer to a Bearer token the portal does not know
 
 
@@ -56,15 +57,31 @@ def user(required: bool = True, bearer: Callable[[str], Credential | None] | Non
         if required:
             raise _refused(MISSING)
         return None
-    if len(words) == 1:
-        raise _refused(MALFORMED, NO_CREDENTIALS)
-    if len(words) > 2:
-        raise _refused(MALFORMED, SPACES)
+    problem = token_header_problem(words)
+    if problem is not None:
+        raise _refused(MALFORMED, problem)
     note_token(words[1])
     state, token = sandbox().tokens.check(words[1])
     if token is None or state != "valid":
         raise _refused(UNKNOWN, because=state)   # "Invalid token." either way; the journal says why
     return _known(token.credential)
+
+
+def token_header_problem(words: list[str]) -> str | None:
+    """What TokenAuthentication says of a Token header it cannot read (the keyword alone, a key with spaces,
+    a key that is not UTF-8 text: DRF decodes the header's bytes before any lookup); None for a readable
+    one or a header of another scheme. A header arrives here as the latin-1 text of its bytes."""
+    if not words or words[0].lower() != KEYWORD.lower():
+        return None
+    if len(words) == 1:
+        return NO_CREDENTIALS
+    if len(words) > 2:
+        return SPACES
+    try:
+        words[1].encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        return INVALID_CHARACTERS
+    return None
 
 
 def _known(credential: Credential) -> Credential:

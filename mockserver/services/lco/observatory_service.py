@@ -21,10 +21,12 @@ class ObservatoryService(Service):
     """A service of the simulated LCO network: its clock is the observatory's."""
 
     companions = ("lco-observe", "lco-archive", "lco-thumbnails")
-    persistent = False      # the observatory's requests and frames live in the shared world object
 
     def clock_for(self, settings: Settings) -> Clock:
         return observatory(settings).clock
+
+    def reset_shared(self, settings: Settings) -> None:
+        observatory(settings).reset()        # one observatory: resetting any of its services resets it
 
 
 class ObservatoryUsers(ObservatoryService):

@@ -13,6 +13,7 @@ start and the one before, so they are current whenever the sandbox runs.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import UTC, datetime, timedelta
 
 FIRST_YEAR, LAST_YEAR = 2014, 2035
@@ -33,7 +34,8 @@ def _span(semester_id: str, start: datetime, following: datetime) -> Semester:
     return Semester(semester_id, start, following - SECOND)
 
 
-def semesters() -> list[Semester]:
+@lru_cache(maxsize=1)
+def semesters() -> tuple[Semester, ...]:
     """Every semester from 2014A on, latest first (the portal's order)."""
     def day(year: int, month: int) -> datetime:
         return datetime(year, month, 1, tzinfo=UTC)
@@ -46,7 +48,7 @@ def semesters() -> list[Semester]:
     found += [_span("2018B", day(2018, 6), day(2018, 12)), _span("2019B", day(2019, 6), day(2020, 2))]
     for year in range(2020, LAST_YEAR + 1):
         found += [_span(f"{year}A", day(year, 2), day(year, 8)), _span(f"{year}B", day(year, 8), day(year + 1, 2))]
-    return sorted(found, key=lambda s: s.start, reverse=True)
+    return tuple(sorted(found, key=lambda s: s.start, reverse=True))
 
 
 def semester_of(moment: datetime) -> Semester | None:

@@ -36,10 +36,12 @@ class LcoArchive(ObservatoryUsers):
 
     def credential_added(self, sandbox: Sandbox, credential: Credential) -> None:
         world = observatory(sandbox.settings)        # the thumbnail service passes archive tokens through
-        world.archive_tokens[credential.fields["token"]] = credential.owner
-        world.users.setdefault(credential.owner, list(credential.roles))
+        with world.store.transaction():
+            world.add_archive_token(credential.fields["token"], credential.owner)
+            world.add_user(credential.owner, credential.roles)
 
     def make_model(self, sandbox: Sandbox) -> Archive:
+        observatory(sandbox.settings).archive_registry = sandbox.tokens   # the thumbnail service asks it
         return Archive(sandbox)
 
 

@@ -43,7 +43,6 @@ class Archive:
     def __init__(self, sandbox: Sandbox) -> None:
         self.box = sandbox
         self.world = observatory(sandbox.settings)
-        self.world.reset()                              # one observatory: resetting the archive resets it
         self.maker = self.world.frame_maker()
 
     # --- who is asking ----------------------------------------------------------------------------
@@ -53,7 +52,7 @@ class Archive:
     def bearer_user(self, token: str) -> Credential | None:
         """The user whose portal profile hands out this archive token (the archive asks the portal)."""
         seed = self.box.settings.seed
-        for username, proposals in self.world.users.items():
+        for username, proposals in self.world.users().items():
             if archive_bearer(seed, username) == token:
                 return Credential({"username": username}, owner=username, roles=list(proposals), label=username)
         return None
@@ -61,7 +60,8 @@ class Archive:
     def proposals_of(self, user: Credential | None) -> list[str]:
         if user is None:
             return []
-        return list(self.world.users.get(user.owner, user.roles))
+        known = self.world.proposals_of(user.owner)
+        return list(known if known is not None else user.roles)
 
     def profile(self, user: Credential | None) -> dict[str, Any]:
         if user is None:

@@ -41,7 +41,7 @@ class LcoObserve(ObservatoryUsers):
         return portal_token(seed, username)
 
     def credential_added(self, sandbox: Sandbox, credential: Credential) -> None:
-        observatory(sandbox.settings).users[credential.owner] = list(credential.roles)   # the archive knows them
+        observatory(sandbox.settings).set_user(credential.owner, credential.roles)   # the archive knows them
 
     def make_model(self, sandbox: Sandbox) -> ObservePortal:
         return ObservePortal(sandbox)

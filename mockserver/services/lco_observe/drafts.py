@@ -1,12 +1,13 @@
 """Drafts: the portal's saved, unsubmitted userrequests (the web form keeps them; any client may)."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from ...core import inputs
 from ...core.errors import ApiError
+from ...core.store import Store, plain, revive
 from ..lco.drf import drf_time, field_errors
 from . import fields as f
 
@@ -30,47 +31,60 @@ class Draft:
 
 
 class DraftBook:
-    def __init__(self) -> None:
-        self.drafts: dict[int, Draft] = {}
+    """The portal's drafts, one record each in the observatory's store."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._records = store.collection("drafts")
 
     def _clean(self, body: Any, member_of: list[str], partial: dict[str, Any] | None = None) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise field_errors({"non_field_errors": [f.not_a_dict(body)]})
         values, errors = f.read({**(partial or {}), **body}, DRAFT)
         if "content" in values:
-            try:
-                json.loads(values["content"])
+            try:      # inputs.loads: content nested past the depth limit is a field error, not a RecursionError
+                inputs.loads(values["content"], "Content", field="content")
             except ValueError:
                 errors["content"] = ["Content must be valid JSON"]
+            except ApiError as refusal:
+                errors["content"] = [refusal.message]
         if errors:
             raise field_errors(errors)
         if values["proposal"] not in member_of:
             raise field_errors({"non_field_errors": ["You are not a member of that proposal"]})
         return values
 
+    def _save(self, draft: Draft) -> None:
+        self._records.put(str(draft.id), plain(draft))
+
     def create(self, author: str, member_of: list[str], body: Any, now: datetime) -> Draft:
         values = self._clean(body, member_of)
-        number = max(self.drafts, default=0) + 1
-        self.drafts[number] = Draft(number, author, values["proposal"], values["title"], values["content"], now, now)
-        return self.drafts[number]
+        draft = Draft(self.store.next_id("draft"), author, values["proposal"], values["title"], values["content"],
+                      now, now)
+        self._save(draft)
+        return draft
 
     def mine(self, author: str) -> list[Draft]:
-        return sorted((d for d in self.drafts.values() if d.author == author), key=lambda d: d.modified, reverse=True)
+        drafts = (Draft(**revive(record)) for record in self._records.values())
+        return sorted((d for d in drafts if d.author == author), key=lambda d: d.modified, reverse=True)
 
     def get(self, author: str, number: int) -> Draft:
-        found = self.drafts.get(number)
-        if found is None or found.author != author:
+        record = self._records.get(str(number))
+        if record is None or record["author"] != author:
             raise ApiError(404, "Not found.")
-        return found
+        return Draft(**revive(record))
 
     def update(self, author: str, member_of: list[str], number: int, body: Any, now: datetime,
                partial: bool) -> Draft:
-        draft = self.get(author, number)
-        current = {"proposal": draft.proposal, "title": draft.title, "content": draft.content} if partial else None
-        values = self._clean(body, member_of, current)
-        draft.proposal, draft.title, draft.content, draft.modified = (values["proposal"], values["title"],
-                                                                      values["content"], now)
-        return draft
+        with self.store.transaction():
+            draft = self.get(author, number)
+            current = {"proposal": draft.proposal, "title": draft.title, "content": draft.content} if partial else None
+            values = self._clean(body, member_of, current)
+            draft.proposal, draft.title, draft.content, draft.modified = (values["proposal"], values["title"],
+                                                                          values["content"], now)
+            self._save(draft)
+            return draft
 
     def delete(self, author: str, number: int) -> None:
-        del self.drafts[self.get(author, number).id]
+        with self.store.transaction():
+            self._records.delete(str(self.get(author, number).id))

@@ -28,7 +28,6 @@ class ObservePortal:
     def __init__(self, sandbox: Sandbox) -> None:
         self.box = sandbox
         self.world = observatory(sandbox.settings)
-        self.world.reset()                         # a reset of the portal is a reset of the observatory
         self.network = self.world.network
         self.people = {u.username: u for u in DEMO_USERS}
 
@@ -203,7 +202,7 @@ class ObservePortal:
 
     # --- the network ------------------------------------------------------------------------------
     def _pending(self) -> list[Any]:
-        return [(made, item) for made in self.book.userrequests.values() for item in made.requests]
+        return [(made, item) for made in self.book.all() for item in made.requests]
 
     def telescope_states(self, start: datetime | None, end: datetime | None, sites: list[str],
                          telescopes: list[str]) -> dict[str, Any]:
@@ -222,7 +221,7 @@ class ObservePortal:
 
     def blocks(self, user: Credential | None, number: int, drop_canceled: bool) -> list[dict[str, Any]]:
         item = self.request(user, number)
-        made = next(u for u in self.book.userrequests.values() if item in u.requests)
+        made = next(u for u in self.book.all() if any(r.id == item.id for r in u.requests))
         found = network_status.blocks(made, item, self.now())
         return [b for b in found if not (drop_canceled and b["canceled"])]
 
@@ -263,18 +262,15 @@ class ObservePortal:
         """Cancel a userrequest and its pending requests. The answer shows the requests as they were before, as
         the portal's did (it served them from a cache made before the change); a later GET shows them cancelled."""
         now = self.now()
-        found = self.book.get(number, user.owner if user else None, self._member_of(user))
-        if found.state in ("COMPLETED", "WINDOW_EXPIRED"):
-            raise ApiError(400, "cannot cancel", details={"errors": {"errors": [
-                f"Cannot transition from request state {found.state} to CANCELED for {found.id}"]}})
-        answer = found.as_json()
-        if found.state != "CANCELED":
-            found.state, found.modified = "CANCELED", now
-            for item in found.requests:
-                if item.state in ("PENDING", "SCHEDULED"):
-                    item.state, item.modified = "CANCELED", now
-            rules.credit_ipp(self.proposals[found.proposal], found.hours, found.ipp_value)
-            answer.update(state="CANCELED", modified=drf_time(now))
+        with self.world.store.transaction():     # read and change as one: two cancels give the IPP time back once
+            found = self.book.get(number, user.owner if user else None, self._member_of(user))
+            if found.state in ("COMPLETED", "WINDOW_EXPIRED"):
+                raise ApiError(400, "cannot cancel", details={"errors": {"errors": [
+                    f"Cannot transition from request state {found.state} to CANCELED for {found.id}"]}})
+            answer = found.as_json()
+            if found.state != "CANCELED":
+                self.book.cancel(found, now)
+                answer.update(state="CANCELED", modified=drf_time(now))
         return answer
 
     def max_allowable_ipp(self, user: Credential, body: Any) -> dict[str, Any]:

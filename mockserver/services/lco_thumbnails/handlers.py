@@ -46,7 +46,7 @@ def thumbnail(frame: str, **_: Any) -> Any:
 
 
 def image(name: str, signature: str | None = None) -> Response:
-    stored = _model().images.get(name.removesuffix(".jpg"))
+    stored = _model().image(name.removesuffix(".jpg"))
     if stored is None or not hmac.compare_digest(signature or "", _signature(name.removesuffix(".jpg"))):
         raise ApiError(404, "Not found")
     return Response(stored, mimetype="image/jpeg")

@@ -12,9 +12,10 @@ import hashlib
 import re
 from typing import Any
 
-from ...core.auth import Credential
+from ...core.auth import VALID, Credential
 from ...core.errors import ApiError
 from ...core.service import Sandbox
+from ..lco.auth import token_header_problem
 from ..lco_archive.frames import Frame
 from ..lco_archive.model import Archive
 from . import render
@@ -35,11 +36,16 @@ class Thumbnails:
         self.box = sandbox
         self.archive = Archive(sandbox)              # the same observatory, read by the archive's rules
         self.world = self.archive.world
-        self.images: dict[str, bytes] = {}
+        #: image key -> how it was drawn (its frames and options), kept so its link works in every worker
+        self._recipes = sandbox.store.collection("images")
+        self._drawn: dict[str, bytes] = {}
 
     # --- the caller, as the archive sees them ------------------------------------------------------
     def caller(self, authorization: str | None) -> Credential | None:
         words = (authorization or "").split()
+        problem = token_header_problem(words)
+        if problem is not None:     # the archive refuses a Token header it cannot read: its 401 is relayed
+            raise refused(401, {"detail": problem})
         if len(words) != 2 or words[0].lower() not in ("token", "bearer"):
             return None                               # the archive reads anything else as anonymous
         if words[0].lower() == "bearer":
@@ -47,10 +53,11 @@ class Thumbnails:
             if found is None:
                 raise refused(401, {"detail": "No Such User"})
             return found
-        username = self.world.archive_tokens.get(words[1])
+        state, listed = self.box.tokens.check(words[1])     # the archive's tokens, listed here for convenience
+        username = self.world.archive_user(words[1]) if listed is None or state == VALID else None
         if username is None:
             raise refused(401, {"detail": "Invalid token."})
-        return Credential({"username": username}, owner=username, roles=list(self.world.users.get(username, [])))
+        return Credential({"username": username}, owner=username, roles=self.world.proposals_of(username) or [])
 
     def _frame(self, user: Credential | None, key: str) -> Frame:
         if key.isdigit():
@@ -76,10 +83,25 @@ class Thumbnails:
             frames = self._colour_set(user, frame)
         name = hashlib.sha1(repr((frame.id, sorted(options.items()))).encode()).hexdigest()[:20]
         key_name = f"{frame.id}.{name}"
-        if key_name not in self.images:
-            self.images[key_name] = render.jpeg(frames, options["width"], options["height"], options["label"],
-                                                options["median"], options["percentile"], options["quality"])
+        if key_name not in self._drawn:
+            self._drawn[key_name] = self._draw(frames, options)
+            self._recipes.put(key_name, {"frames": [f.id for f in frames], "options": options})
         return key_name, frame.PROPID
+
+    def image(self, key_name: str) -> bytes | None:
+        """A drawn image by its key: drawn again from its recipe if another worker drew it."""
+        if key_name not in self._drawn:
+            recipe = self._recipes.get(key_name)
+            frames = [self.archive.any_frame(number) for number in recipe["frames"]] if recipe else []
+            if not frames or None in frames:
+                return None
+            self._drawn[key_name] = self._draw(frames, recipe["options"])
+        return self._drawn[key_name]
+
+    @staticmethod
+    def _draw(frames: list[Frame], options: dict[str, Any]) -> bytes:
+        return render.jpeg(frames, options["width"], options["height"], options["label"], options["median"],
+                           options["percentile"], options["quality"])
 
     def _colour_set(self, user: Credential | None, frame: Frame) -> list[Frame]:
         if frame.OBSTYPE not in IN_COLOUR:

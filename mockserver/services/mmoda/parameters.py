@@ -7,13 +7,13 @@ abc. could not convert string to float: 'abc'".
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 from astropy.time import Time
 
+from ...core import inputs
 from ...core.errors import ApiError
 
 NONE_TEXT = "\x00"          # how oda_api sends None
@@ -136,8 +136,8 @@ class Parameter:
             return [str(v) for v in given]
         text = self._text(given).strip()
         if text.startswith("["):
-            try:
-                values = json.loads(text)
+            try:      # inputs.loads: a list nested past its depth limit is a 400, not a RecursionError
+                values = inputs.loads(text, f"Parameter {self.name}", field=None)
             except ValueError:
                 raise not_understood(f"Parameter {self.name} wrong value {text}. it is not a JSON list") from None
             if isinstance(values, list):
@@ -147,7 +147,7 @@ class Parameter:
     def _catalog(self, given: Any, _fmt: str) -> dict[str, Any]:
         text = self._text(given)
         try:
-            catalog = json.loads(text)
+            catalog = inputs.loads(text, f"Parameter {self.name}", field=None)     # depth-limited, as above
             names = catalog["cat_column_names"]
             columns = dict(zip(names, catalog["cat_column_list"]))
             columns[catalog.get("cat_lon_name", "ra")], columns[catalog.get("cat_lat_name", "dec")]
@@ -162,7 +162,7 @@ class Parameter:
     def _struct(self, given: Any, _fmt: str) -> Any:
         text = self._text(given)
         try:
-            return json.loads(text)
+            return inputs.loads(text, f"Parameter {self.name}", field=None)        # depth-limited, as above
         except ValueError:
             raise not_understood(f"Wrong value of structured parameter {self.name}") from None
 

@@ -29,6 +29,7 @@ class NraoOds(Service):
                   UNKNOWN: "Could not validate token", EXPIRED: "Token has expired",
                   REVOKED: "Token has been revoked", SCOPE: "Client lacks the required scope: {scope}"})
     default_token_ttl = 3600.0
+    bare_scheme_is_missing = True     # FastAPI's HTTPBearer: "Bearer" with no token is "Not authenticated"
     login = Login(scheme="BearerAuth", path="/token/", content_type="application/x-www-form-urlencoded",
                   payload={"grant_type": "client_credentials", "client_id": "{client_id}",
                            "client_secret": "{client_secret}"},
