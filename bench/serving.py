@@ -5,7 +5,7 @@
 Both servers run on loopback; wrk loads each in turn with the same connections and
 duration, round after round, so a busy machine slows both alike. Three operations:
 
-  catalog      GET  /gs                                   ground stations (the mock checks the token)
+  catalog      GET  /gs                                   ground stations (public reference data)
   lookup       GET  /satellites/profiles/{id}             a stored profile, found and owner-checked
   create       POST /satellites/id/25544/profiles          a JSON profile, validated and stored
 

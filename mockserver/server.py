@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import multiprocessing
 import signal
 import socket
@@ -97,6 +98,10 @@ def serve(endpoints: list[Endpoint], log_level: str = "warning",
         await asyncio.gather(*(server.serve(sockets=[sockets[i]] if sockets else None)
                                for i, server in enumerate(servers)))
 
+    # What start-up made (parsed specs, validators, seeded data) lives as long as the server: kept out of the
+    # garbage collector's full passes, which otherwise walk it all and stall a request now and then.
+    gc.collect()
+    gc.freeze()
     # uvloop where it is installed (uvicorn's "auto" choice): a faster loop for the same code
     with asyncio.Runner(loop_factory=servers[0].config.get_loop_factory() if servers else None) as runner:
         runner.run(main())

@@ -8,9 +8,12 @@ mock that serves with several processes sees one state.
 
 The SQLite store runs in WAL mode with ``synchronous=NORMAL``: a transaction is
 in the file once it commits, so killing the mock (even with SIGKILL) loses
-nothing it acknowledged; only a power cut can lose the last few commits. Its
-transactions are ``BEGIN IMMEDIATE``: a request that reads then writes holds the
-write lock from its first read, so two workers never both take the same seat.
+nothing it acknowledged; only a power cut can lose the last few commits. A
+transaction holds the writers' lock (a lock file beside the state file) from its
+first read, so two workers never both take the same seat. The logs are in a second
+file (the state file's name with ``.log``), so journaling a request never waits on
+a transaction of records. Each worker caches the records it reads, collection by
+collection, until a worker changes that collection.
 """
 from __future__ import annotations
 
@@ -194,6 +197,8 @@ class MemoryStore:
 
 
 # --- in an SQLite file --------------------------------------------------------------------------------
+RECORDS, LOG = "records", "log"        # the two parts of a state file a writer may hold
+LOG_SUFFIX = ".log"                    # the logs' file: the state file's name with this added
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS records (
     id INTEGER PRIMARY KEY,
@@ -203,7 +208,9 @@ CREATE TABLE IF NOT EXISTS records (
     UNIQUE (collection, key)
 );
 CREATE TABLE IF NOT EXISTS counters (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-CREATE TABLE IF NOT EXISTS logs (
+-- the logs (the journal: an entry per request) are in a file of their own, attached as "log": its
+-- writes take that file's lock, and a worker journaling a request does not wait on one storing a record
+CREATE TABLE IF NOT EXISTS log.logs (
     name TEXT NOT NULL,
     seq INTEGER NOT NULL,
     entry TEXT NOT NULL,
@@ -300,23 +307,24 @@ class SqliteLog:
 
     def append(self, entry: dict[str, Any]) -> dict[str, Any]:
         # one statement numbers and writes the entry: it is its own transaction, the cheapest SQLite has
-        with self._store.writing():
+        with self._store.writing(LOG):
             (seq,) = self._store.execute(
-                "INSERT INTO logs (name, seq, entry) SELECT ?, coalesce(max(seq), 0) + 1, ? FROM logs WHERE name = ? "
+                "INSERT INTO log.logs (name, seq, entry) SELECT ?, coalesce(max(seq), 0) + 1, ? FROM log.logs "
+                "WHERE name = ? "
                 "RETURNING seq", (self._name, _dump(entry), self._name)).fetchone()
             if seq % 1000 == 0:     # trim now and then, not on every request
-                self._store.execute("DELETE FROM logs WHERE name = ? AND seq <= ?",
+                self._store.execute("DELETE FROM log.logs WHERE name = ? AND seq <= ?",
                                     (self._name, seq - self._capacity))
         return {"seq": seq, **entry}
 
     def entries(self) -> list[dict[str, Any]]:
-        rows = self._store.execute("SELECT seq, entry FROM logs WHERE name = ? ORDER BY seq DESC LIMIT ?",
+        rows = self._store.execute("SELECT seq, entry FROM log.logs WHERE name = ? ORDER BY seq DESC LIMIT ?",
                                    (self._name, self._capacity)).fetchall()
         return [{"seq": seq, **json.loads(e)} for seq, e in reversed(rows)]
 
     def clear(self) -> None:
-        with self._store.writing():
-            self._store.execute("DELETE FROM logs WHERE name = ?", (self._name,))
+        with self._store.writing(LOG):
+            self._store.execute("DELETE FROM log.logs WHERE name = ?", (self._name,))
 
 
 class SqliteStore:
@@ -341,9 +349,9 @@ class SqliteStore:
     def execute(self, sql: str, args: tuple = ()) -> sqlite3.Cursor:
         return self._connection().execute(sql, args)
 
-    def writing(self) -> Any:
-        """Hold the right to write (see :meth:`_SharedFile.writing`)."""
-        return self._file.writing()
+    def writing(self, part: str = RECORDS) -> Any:
+        """Hold the right to write the records or the logs (see :meth:`_SharedFile.writing`)."""
+        return self._file.writing(part)
 
     def cache(self) -> dict:
         """This thread's cache of records read from the file."""
@@ -362,10 +370,10 @@ class SqliteStore:
 
     def next_id(self, name: str) -> int:
         name = self._prefix + name
-        with self.transaction():
-            self.execute("INSERT INTO counters (name, value) VALUES (?, 1) "
-                         "ON CONFLICT (name) DO UPDATE SET value = value + 1", (name,))
-            return self.execute("SELECT value FROM counters WHERE name = ?", (name,)).fetchone()[0]
+        with self.writing():      # one statement: its own transaction, or part of the caller's
+            return self.execute("INSERT INTO counters (name, value) VALUES (?, 1) "
+                                "ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value",
+                                (name,)).fetchone()[0]
 
     @contextmanager
     def transaction(self) -> Iterator["SqliteStore"]:
@@ -374,7 +382,10 @@ class SqliteStore:
             connection = self._connection()
             outer = self._local.depth == 0
             if outer:
-                connection.execute("BEGIN IMMEDIATE")
+                # The lock file already keeps every other writer of the records out, so the transaction
+                # need not lock the file up front: BEGIN IMMEDIATE would lock the logs' file as well, and
+                # every request's journal entry would wait for it. Without the lock file, it must.
+                connection.execute("BEGIN" if fcntl is not None else "BEGIN IMMEDIATE")
                 self._file.refresh()          # with the write lock held: what is cached now stays true
             self._local.depth += 1
             try:
@@ -393,7 +404,7 @@ class SqliteStore:
         """Forget this namespace's state (every name in it begins with the prefix)."""
         low, high = self._prefix, self._prefix[:-1] + chr(ord(self._prefix[-1]) + 1) if self._prefix else "\U0010ffff"
         with self.transaction():
-            for table, column in (("records", "collection"), ("counters", "name"), ("logs", "name")):
+            for table, column in (("records", "collection"), ("counters", "name"), ("log.logs", "name")):
                 self.execute(f"DELETE FROM {table} WHERE {column} >= ? AND {column} < ?", (low, high))
             self._file.cache().clear()
 
@@ -413,27 +424,30 @@ class _SharedFile:
         self.path = path
         self.local = threading.local()
         self.lock = threading.RLock()        # threads of one process take turns; processes lock the file
-        self._writers = 0
-        self._lock_file = open(f"{path}.lock", "ab") if fcntl is not None else None   # noqa: SIM115
+        self._closed = threading.Event()
+        self._writers = {RECORDS: 0, LOG: 0}
+        self._lock_files = {part: open(f"{path}{suffix}.lock", "ab") if fcntl is not None else None  # noqa: SIM115
+                            for part, suffix in ((RECORDS, ""), (LOG, LOG_SUFFIX))}
 
     @contextmanager
-    def writing(self) -> Iterator[None]:
+    def writing(self, part: str = RECORDS) -> Iterator[None]:
         """Hold the right to write, among this process's threads and every process on the file.
 
         Writers queue on a lock file the kernel hands over at once, rather than on SQLite's own
         lock, whose waiters sleep and retry (1, 2, 5 ... 100 ms): under load from several workers
         that sleeping was most of a write's latency.
         """
+        lock_file = self._lock_files[part]
         with self.lock:
-            self._writers += 1
-            if self._writers == 1 and self._lock_file is not None:
-                fcntl.flock(self._lock_file, fcntl.LOCK_EX)
+            self._writers[part] += 1
+            if self._writers[part] == 1 and lock_file is not None:
+                fcntl.flock(lock_file, fcntl.LOCK_EX)
             try:
                 yield
             finally:
-                self._writers -= 1
-                if self._writers == 0 and self._lock_file is not None:
-                    fcntl.flock(self._lock_file, fcntl.LOCK_UN)
+                self._writers[part] -= 1
+                if self._writers[part] == 0 and lock_file is not None:
+                    fcntl.flock(lock_file, fcntl.LOCK_UN)
 
     @classmethod
     def of(cls, path: Path) -> "_SharedFile":
@@ -442,6 +456,7 @@ class _SharedFile:
             if key not in cls._open:
                 opened = cls(key)
                 opened.connection().executescript(SCHEMA)     # once: a script would end a transaction under way
+                threading.Thread(target=opened._checkpoints, name=f"checkpoints of {key.name}", daemon=True).start()
                 cls._open[key] = opened
             return cls._open[key]
 
@@ -450,13 +465,27 @@ class _SharedFile:
         if connection is None:
             connection = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)
             connection.execute("PRAGMA busy_timeout = 30000")
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
+            connection.execute("ATTACH DATABASE ? AS log", (f"{self.path}{LOG_SUFFIX}",))
+            for schema in ("main", "log"):
+                connection.execute(f"PRAGMA {schema}.journal_mode = WAL")
+                connection.execute(f"PRAGMA {schema}.synchronous = NORMAL")
+                # checkpoints (copying the WAL into the file, with an fsync) run in a thread of their own
+                # (see _checkpoints), not in whichever request's commit happens to fill the WAL
+                connection.execute(f"PRAGMA {schema}.wal_autocheckpoint = 0")
             self.local.connection = connection
             self.local.depth = 0
             self.local.cache = {}
             self.local.version = None
         return connection
+
+    def _checkpoints(self, every: float = 1.0) -> None:
+        """Copy the WAL back into the files now and then, without making anyone wait (PASSIVE)."""
+        while not self._closed.wait(every):
+            try:
+                for schema in ("main", "log"):
+                    self.connection().execute(f"PRAGMA {schema}.wal_checkpoint(PASSIVE)")
+            except sqlite3.Error:        # the file went away (a test's temporary directory): nothing to keep
+                return
 
     def cache(self) -> dict:
         self.connection()
@@ -475,6 +504,7 @@ class _SharedFile:
             self.local.version = versions
 
     def close(self) -> None:
+        self._closed.set()
         connection = getattr(self.local, "connection", None)
         if connection is not None:
             connection.close()

@@ -330,3 +330,28 @@ def test_many_clients_submitting_userrequests_at_once_leave_exactly_what_they_we
     assert ipp_available(served, headers) == pytest.approx(before - spent, abs=1e-6)
     journal = served.control("GET", "/journal")["entries"]
     assert not [e for e in journal if e["status"] >= 500]
+
+
+def test_a_change_made_through_one_worker_is_seen_by_every_worker_at_once(serve):
+    """Workers cache what they read; a token revoked, a fault armed or a profile deleted through one
+    is seen by the next request to any of them."""
+    served = serve("dsn", workers=2)
+    headers = dsn_headers(served)
+    profile = requests.post(f"{served.root}/orbapi/satellites/id/25544/profiles", headers=headers, timeout=10,
+                            json={"name": "seen everywhere", "profile": {}}).json()["profile"]["id"]
+    for _ in range(20):       # a new connection each time: the kernel spreads them, so every worker reads both
+        assert requests.get(f"{served.root}/orbapi/satellites/profiles/{profile}", headers=headers,
+                            timeout=10).status_code == 200
+    assert requests.delete(f"{served.root}/orbapi/satellites/profiles/{profile}", headers=headers,
+                           timeout=10).status_code == 200
+    assert {requests.get(f"{served.root}/orbapi/satellites/profiles/{profile}", headers=headers,
+                         timeout=10).status_code for _ in range(20)} == {404}
+    served.control("POST", "/faults", json={"status": 503, "path": "/gs$"})
+    assert {requests.get(f"{served.root}/orbapi/gs", headers=headers, timeout=10).status_code
+            for _ in range(20)} == {503}
+    served.control("DELETE", "/faults")
+    for _ in range(20):
+        assert requests.get(f"{served.root}/orbapi/bookings", headers=headers, timeout=10).status_code == 200
+    served.control("POST", "/tokens/expire", json={"token": headers["Authorization"][7:]})
+    assert {requests.get(f"{served.root}/orbapi/bookings", headers=headers, timeout=10).status_code
+            for _ in range(20)} == {401}
