@@ -17,6 +17,7 @@ from connexion.apps.asynchronous import AsyncApi, AsyncASGIApp, AsyncOperation
 from connexion.context import receive, scope
 from connexion import utils as connexion_utils
 from connexion.decorators import StarletteDecorator
+from connexion.decorators import parameter as connexion_parameter
 from connexion.middleware.main import ConnexionMiddleware
 from connexion.operations import OpenAPIOperation
 from connexion.middleware.swagger_ui import SwaggerUIMiddleware
@@ -107,6 +108,10 @@ def extract_content_type(headers: t.Any) -> str | None:
 
 
 connexion_utils.extract_content_type = extract_content_type
+
+# Parameter names are made Pythonic with three regular expressions each, on every request.
+connexion_parameter.sanitized = functools.lru_cache(maxsize=4096)(connexion_parameter.sanitized)
+connexion_parameter.pythonic = functools.lru_cache(maxsize=4096)(connexion_parameter.pythonic)
 
 # An operation's body definition (its media types matched, its references joined) is worked out again
 # on each of the several reads a request makes; the spec does not change, so each is kept.

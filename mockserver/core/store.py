@@ -481,10 +481,12 @@ class _SharedFile:
     def _checkpoints(self, every: float = 1.0) -> None:
         """Copy the WAL back into the files now and then, without making anyone wait (PASSIVE)."""
         while not self._closed.wait(every):
+            if not self.path.exists():   # a test's temporary directory went away: nothing left to keep
+                return
             try:
                 for schema in ("main", "log"):
                     self.connection().execute(f"PRAGMA {schema}.wal_checkpoint(PASSIVE)")
-            except sqlite3.Error:        # the file went away (a test's temporary directory): nothing to keep
+            except sqlite3.Error:        # closed or gone under it
                 return
 
     def cache(self) -> dict:
