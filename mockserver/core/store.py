@@ -495,8 +495,14 @@ class _SharedFile:
 
     def refresh(self) -> None:
         # a collection's version moves with every change of one of its records, by any worker (the journal's
-        # entries and the counters move none); this connection's own writes drop what they make stale as they go
-        versions = dict(self.connection().execute("SELECT name, value FROM versions").fetchall())
+        # entries and the counters move none); this connection's own writes drop what they make stale as they go.
+        # SQLite's data_version tells at once whether any other connection has committed to the file since.
+        connection = self.connection()
+        (committed,) = connection.execute("PRAGMA main.data_version").fetchone()
+        if committed == getattr(self.local, "committed", None):
+            return
+        self.local.committed = committed
+        versions = dict(connection.execute("SELECT name, value FROM versions").fetchall())
         seen = self.local.version or {}
         if versions != seen:
             moved = {name for name in versions.keys() | seen.keys() if versions.get(name) != seen.get(name)}
