@@ -355,3 +355,41 @@ def test_a_change_made_through_one_worker_is_seen_by_every_worker_at_once(serve)
     served.control("POST", "/tokens/expire", json={"token": headers["Authorization"][7:]})
     assert {requests.get(f"{served.root}/orbapi/bookings", headers=headers, timeout=10).status_code
             for _ in range(20)} == {401}
+
+
+@pytest.mark.parametrize("workers", [1, 3], ids=["in-memory", "3-workers-on-a-state-file"])
+def test_many_clients_uploading_at_once_leave_every_row_they_were_told_was_ingested(serve, workers):
+    """50 clients x 200 avoidance-log uploads of a row of their own each: every one is ingested once, so
+    sending all 10,000 rows again ingests none, and the journal holds no 5xx."""
+    served = serve("nrao-ods", workers=workers, memory=workers == 1)
+    client = served.control("GET", "/credentials")["credentials"][0]
+    form = {"grant_type": "client_credentials", "client_id": client["client_id"],
+            "client_secret": client["client_secret"]}
+    clients, each = 50, 200
+
+    def row(n: int) -> str:
+        return f"2025-08-30 00:00:00,10700,12700,inner,3.5,{200000 + n}\n"
+
+    def upload(session, headers: dict[str, str], text: str):
+        return session.post(f"{served.root}/sat_avoidance_logs", headers=headers, timeout=120,
+                            files={"file": ("VLA_Logs_2025-08-30_to_2025-08-31.csv", HEADER + text, "text/csv")})
+
+    def uploader(index: int) -> Counter:
+        session = requests.Session()
+        token = session.post(f"{served.root}/token/", data=form, timeout=30).json()["token"]
+        headers = {"Authorization": f"Bearer {token}"}
+        told = Counter()
+        for n in range(index * each, (index + 1) * each):
+            answer = upload(session, headers, row(n))
+            told[(answer.status_code, answer.json().get("ingested_records"))] += 1
+        return told
+
+    with ThreadPoolExecutor(clients) as pool:
+        told = sum(pool.map(uploader, range(clients)), Counter())
+    assert told == Counter({(200, 1): clients * each}), told
+    token = requests.post(f"{served.root}/token/", data=form, timeout=30).json()["token"]
+    again = upload(requests.Session(), {"Authorization": f"Bearer {token}"},
+                   "".join(row(n) for n in range(clients * each)))
+    assert again.status_code == 200 and again.json()["ingested_records"] == 0, again.text
+    journal = served.control("GET", "/journal")["entries"]
+    assert not [e for e in journal if e["status"] >= 500]
