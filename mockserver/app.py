@@ -71,7 +71,7 @@ ADMIN_STYLE = AdminStyle()
 
 
 PATH_SAFE = "/:@!$&'()*+,;=-._~"
-JOURNAL_QUERY_BYTES = 8192
+JOURNAL_QUERY_BYTES = inputs.MAX_TARGET_BYTES     # a journal entry keeps of a query what a service accepts
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
