@@ -16,6 +16,7 @@ One in-process mock per service; a mock is reset only after a case that changed 
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 import itertools
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -141,7 +142,7 @@ def asgi_send(mock: Mock, request: httpx.Request) -> httpx.Response:
 
 
 # --- a service under test: its mock, its owner's records, its credentials -------------------------
-class Harness:
+class Harness(ABC):
     id: str
     base = ""
     settings = Settings()
@@ -203,26 +204,10 @@ class Harness:
     def snapshot(self) -> Any:
         return self.mock.credentials(), self.state()
 
-    def token(self, case: str, op: Op) -> str:
-        """The token of a case that has one (VALID, EXPIRED, REVOKED, SCOPE, OTHER)."""
-        raise NotImplementedError
-
-    def unknown_token(self) -> str:
-        raise NotImplementedError
-
+    @abstractmethod
     def credential(self, case: str, op: Op) -> str | bytes | None:
-        """The Authorization header of a case (minting, revoking or moving the clock as it needs)."""
-        if case == NONE:
-            return None
-        if case == SCHEME:
-            return BASIC
-        if case == EMPTY:
-            return self.scheme
-        if case == GARBAGE:
-            return f"{self.scheme} ".encode() + JUNK
-        if case == UNKNOWN:
-            return f"{self.scheme} {self.unknown_token()}"
-        return f"{self.scheme} {self.token(case, op)}"
+        """What the request of a case carries as its credential (minting, revoking or moving the clock as
+        it needs): an Authorization header, or what the service reads instead."""
 
     def send(self, op: Op, credential: str | bytes | None, mock: Mock | None = None):
         headers = {} if credential is None else {"Authorization": credential}
@@ -238,9 +223,9 @@ class Harness:
         return client.send(request, follow_redirects=False)
 
     @classmethod
+    @abstractmethod
     def rule(cls, op: Op, case: str) -> Expect | NA:
         """The service's answer to a case, for operations that do not say otherwise."""
-        raise NotImplementedError
 
     @classmethod
     def expected(cls, op: Op, case: str) -> Expect | NA:
@@ -267,7 +252,32 @@ def dsn_without(*kinds: str) -> Expect:
     return Expect(200, lambda a: all(f'"{kind}":' not in a.text or a.json()[kind] == [] for kind in kinds))
 
 
-class Dsn(Harness):
+class HeaderTokenHarness(Harness):
+    """A service that reads its credential from the Authorization header as "<scheme> <token>"."""
+
+    @abstractmethod
+    def token(self, case: str, op: Op) -> str:
+        """The token of a case that has one (VALID, EXPIRED, REVOKED, SCOPE, OTHER)."""
+
+    @abstractmethod
+    def unknown_token(self) -> str:
+        """A token of the service's form that it never issued."""
+
+    def credential(self, case: str, op: Op) -> str | bytes | None:
+        if case == NONE:
+            return None
+        if case == SCHEME:
+            return BASIC
+        if case == EMPTY:
+            return self.scheme
+        if case == GARBAGE:
+            return f"{self.scheme} ".encode() + JUNK
+        if case == UNKNOWN:
+            return f"{self.scheme} {self.unknown_token()}"
+        return f"{self.scheme} {self.token(case, op)}"
+
+
+class Dsn(HeaderTokenHarness):
     id = "dsn"
     base = "/orbapi"
     now = DSN_NOW
@@ -343,7 +353,7 @@ class Dsn(Harness):
 
 
 # --- NRAO ODS: client-credentials grant, FastAPI HTTPBearer (403 for everything), scopes ------------
-class NraoOds(Harness):
+class NraoOds(HeaderTokenHarness):
     id = "nrao-ods"
     now = ODS_START.strftime("%Y-%m-%dT%H:%M:%SZ")
     NO_RECORDS = "ODS keeps no record a client can read back or change: the feed is everyone's, uploads write-only"
@@ -411,7 +421,7 @@ def okapi_refusal(text: str) -> Expect:
     return Expect(401, {"status": {"type": "FATAL", "text": text}}, OKAPI_CHALLENGE)
 
 
-class Okapi(Harness):
+class Okapi(HeaderTokenHarness):
     id = "okapi"
     now = OKAPI_NOW
     no_scopes = ("OKAPI checks no scope: its Auth0 login takes any scope string ('you can currently put any "
@@ -645,7 +655,7 @@ def lco_mock(service_id: str) -> Mock:
     return _LCO_MOCKS[service_id]
 
 
-class Lco(Harness):
+class Lco(HeaderTokenHarness):
     scheme = "Token"
     now = LCO_NOW
     settings = LCO_SETTINGS
