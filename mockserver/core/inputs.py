@@ -122,10 +122,13 @@ def target_refusal(scope: dict[str, Any]) -> ApiError | None:
     return undecodable_pairs(query, "query parameter", "query") if query else None
 
 
-def _content_type(headers: list[tuple[bytes, bytes]]) -> str | None:
-    for name, value in headers:
-        if name.lower() == b"content-type":
-            return value.decode("latin-1")
+def content_type(headers: Any) -> str | None:
+    """The Content-Type of ASGI header pairs (bytes or text) or of a dict of headers; None if absent."""
+    pairs = headers.items() if isinstance(headers, dict) else headers
+    for key, value in pairs:
+        name = key.decode("latin-1") if isinstance(key, bytes) else key
+        if name.lower() == "content-type":
+            return value.decode("latin-1") if isinstance(value, bytes) else value
     return None
 
 
@@ -147,7 +150,7 @@ def body_refusal(headers: list[tuple[bytes, bytes]], body: bytes) -> ApiError | 
     one ends in a 500) and match "garbage" against nothing, answering 415 only where
     the operation takes a body; and its form parser replaces bytes that are not UTF-8.
     """
-    header = _content_type(headers)
+    header = content_type(headers)
     if not body or header is None:
         return None
     media, *parameters = header.split(";")
