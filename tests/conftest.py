@@ -1,14 +1,14 @@
-"""Fixtures shared by the suite: in-process apps and live servers of a service."""
+"""Fixtures shared by the suite: in-process apps. Live mocks come from the kit's own pytest plugin
+(``skymock_<id>`` fixtures, mockserver/pytest_plugin.py), as an integrator's tests get them."""
 from __future__ import annotations
-
-from typing import Iterator
 
 import pytest
 
 from sandbox import Mock
 
 from mockserver.core.service import Settings
-from mockserver.server import LiveServer
+
+pytest_plugins = ["pytester"]      # tests/test_pytest_plugin.py runs pytest sessions of its own
 
 
 @pytest.fixture
@@ -16,9 +16,3 @@ def make_mock():
     def make(service_id: str, **settings) -> Mock:
         return Mock(service_id, Settings(**settings))
     return make
-
-
-@pytest.fixture(scope="module")
-def live_ods() -> Iterator[LiveServer]:
-    with LiveServer("nrao-ods", Settings(token_ttl=600)) as server:
-        yield server

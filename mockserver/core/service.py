@@ -71,6 +71,8 @@ class Service(ABC):
     id: ClassVar[str]
     title: ClassVar[str]
     base_path: ClassVar[str]
+    #: the real service's base URL, which tests run against with ``--skymock-target=real``
+    real_url: ClassVar[str | None] = None
     port: ClassVar[int]
     spec: ClassVar[str]
     handlers: ClassVar[str]                  # dotted module holding the spec's operationIds

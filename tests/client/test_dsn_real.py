@@ -1,38 +1,21 @@
-"""The same DSN client calls against a target: the mock always, the real dsn.systems orbapi
-when a token is in the environment (DSN_API_TOKEN, with scope passes:read; DSN_BASE_URL
-optional). Read-only calls only: reference data and a pass search."""
+"""The same DSN client calls against the mock and, with ``--skymock-target=real`` (or ``both``), the
+real dsn.systems orbapi: a DSN-issued token with scope passes:read in SKYMOCK_DSN_TOKEN
+(SKYMOCK_DSN_URL overrides the address). Read-only calls only: reference data and a pass search."""
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-
 import pytest
-import requests
 
 from clients.dsn import DsnClient
-from mockserver.core.service import Settings
-from mockserver.server import LiveServer
+from mockserver.testing import SkymockService
 
 ISS = 25544
 
-
-@pytest.fixture(scope="module")
-def live_dsn() -> Iterator[LiveServer]:
-    with LiveServer("dsn", Settings()) as server:
-        yield server
+pytestmark = pytest.mark.skymock_real
 
 
-@pytest.fixture(params=["mock", pytest.param("real", marks=pytest.mark.real)])
-def client(request) -> DsnClient:
-    if request.param == "mock":
-        live = request.getfixturevalue("live_dsn")
-        requests.post(f"{live.root}/__skymock/reset", timeout=5)
-        token = requests.get(f"{live.root}/__skymock/credentials", timeout=5).json()["credentials"][0]["token"]
-        return DsnClient(live.url, token)
-    if not os.environ.get("DSN_API_TOKEN"):
-        pytest.skip("real DSN orbapi: set DSN_API_TOKEN (a DSN-issued token with passes:read) to run; "
-                    "DSN_BASE_URL overrides https://dsn.systems/orbapi")
-    return DsnClient.from_settings(env_file=None)
+@pytest.fixture
+def client(skymock_dsn: SkymockService) -> DsnClient:
+    return DsnClient(skymock_dsn.url, skymock_dsn.credential["token"])
 
 
 def test_satellite_catalog_pages_have_a_total(client):

@@ -17,6 +17,7 @@ class Dsn(Service):
     id = "dsn"
     title = "Decentralized Space Network API"
     base_path = "/orbapi"
+    real_url = "https://dsn.systems/orbapi"
     port = 8705
     spec = "dsn-orbapi.yaml"
     handlers = "mockserver.services.dsn.handlers"

@@ -16,6 +16,7 @@ class LcoArchive(ObservatoryUsers):
     id = "lco-archive"
     title = "LCO science archive"
     base_path = "/"
+    real_url = "https://archive-api.lco.global"
     port = 8703
     spec = "lco-archive.yaml"
     handlers = "mockserver.services.lco_archive.handlers"

@@ -22,6 +22,7 @@ class LcoObserve(ObservatoryUsers):
     id = "lco-observe"
     title = "LCO observing portal"
     base_path = "/api"
+    real_url = "https://observe.lco.global/api"
     port = 8702
     spec = "lco-observe.yaml"
     handlers = "mockserver.services.lco_observe.handlers"

@@ -23,6 +23,7 @@ class LcoThumbnails(ObservatoryService):
     id = "lco-thumbnails"
     title = "LCO thumbnail service"
     base_path = "/"
+    real_url = "https://thumbnails.lco.global"
     port = 8704
     spec = "lco-thumbnails.yaml"
     handlers = "mockserver.services.lco_thumbnails.handlers"

@@ -48,6 +48,7 @@ class Mmoda(Service):
     id = "mmoda"
     title = "MMODA dispatcher (oda_api)"
     base_path = "/mmoda/dispatch-data"
+    real_url = "https://www.astro.unige.ch/mmoda/dispatch-data"
     port = 8706
     spec = "mmoda-dispatcher.yaml"
     handlers = "mockserver.services.mmoda.handlers"

@@ -17,6 +17,7 @@ class NraoOds(Service):
     id = "nrao-ods"
     title = "NRAO ODS API"
     base_path = "/"
+    real_url = "https://ods.nrao.edu"
     port = 8701
     spec = "nrao-ods.yaml"
     handlers = "mockserver.services.nrao_ods.handlers"

@@ -42,6 +42,7 @@ class Okapi(Service):
     id = "okapi"
     title = "OKAPI:Orbits API"
     base_path = "/"
+    real_url = "https://api.okapiorbits.com"
     port = 8707
     spec = "okapi.yaml"
     handlers = "mockserver.services.okapi.handlers"
