@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -14,8 +13,7 @@ import yaml
 
 from clients._http import ApiError
 from clients.dsn import ConfigError, DsnClient, main
-from mockserver.core.service import Settings
-from mockserver.server import LiveServer
+from mockserver.testing import SkymockService
 
 T0 = "2026-05-05T12:00:00Z"
 SLOT = ("2026-05-06T10:00:00Z", "2026-05-06T10:10:00Z", "1")
@@ -24,20 +22,18 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 SPEC = Path(__file__).resolve().parents[2] / "specs" / "dsn-orbapi.yaml"
 
 
-@pytest.fixture(scope="module")
-def live_dsn() -> Iterator[LiveServer]:
-    with LiveServer("dsn", Settings()) as server:
-        yield server
+@pytest.fixture
+def live_dsn(skymock_dsn: SkymockService) -> SkymockService:
+    """The DSN mock of the kit's pytest plugin, reset for each test."""
+    return skymock_dsn
 
 
 @pytest.fixture
-def control(live_dsn, monkeypatch) -> Control:
+def control(live_dsn, skymock_clock, monkeypatch) -> Control:
     for name in ("DSN_API_TOKEN", "DSN_BASE_URL"):  # a real token in the environment must not leak in
         monkeypatch.delenv(name, raising=False)
-    ctl = Control(live_dsn.root)
-    ctl.call("POST", "/reset")
-    ctl.call("POST", "/clock", json={"set": T0, "frozen": True})
-    return ctl
+    skymock_clock.freeze(T0)
+    return Control(live_dsn.root)
 
 
 def make_client(live_dsn, token: str | None, **kwargs) -> DsnClient:
