@@ -127,6 +127,31 @@ def cmd_certify(args: argparse.Namespace) -> int:
     return certify(options)
 
 
+def cmd_coverage(args: argparse.Namespace) -> int:
+    from .coverage import CoverageError, build, stale
+
+    try:
+        if args.check:
+            problem = stale(Path(args.check))
+            if problem:
+                print(f"skymock coverage: {problem}; regenerate it with `skymock coverage --output {args.check}`",
+                      file=sys.stderr)
+                return 1
+            print(f"skymock coverage: {args.check} is up to date")
+            return 0
+        text = build()
+    except CoverageError as exc:
+        print(f"skymock coverage: {exc}", file=sys.stderr)
+        return 2
+    if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.output).write_text(text, encoding="utf-8", newline="\n")
+        print(f"skymock coverage: wrote {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="skymock", description="Offline mocks of observatory and "
                                   "space-operations APIs, with contract testing.")
@@ -204,6 +229,15 @@ def parser() -> argparse.ArgumentParser:
     certify.add_argument("--json", metavar="PATH", help="write a JSON report, with the journal of each run")
     certify.add_argument("--quiet", action="store_true", help="do not repeat the client's output in the report")
     certify.set_defaults(func=cmd_certify)
+
+    report = sub.add_parser("coverage", help="per service: the document's operations in the spec and the mock, "
+                            "the behaviours simulated and the tests showing them, the known differences",
+                            epilog="Without options the Markdown goes to stdout. Exit status: 0 done (or current), "
+                                   "1 the file given to --check is stale, 2 a coverage.yaml is malformed.")
+    chosen = report.add_mutually_exclusive_group()
+    chosen.add_argument("--output", metavar="PATH", help="write the report there (e.g. docs/coverage.md)")
+    chosen.add_argument("--check", metavar="PATH", help="exit 1 unless the file there is the current report")
+    report.set_defaults(func=cmd_coverage)
     return top
 
 
