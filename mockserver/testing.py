@@ -35,8 +35,9 @@ class ControlApi:
         self.timeout = timeout
         self.http = requests.Session()
 
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
-        answer = self.http.request(method, f"{self.root}{ADMIN_PREFIX}{path}", json=body, timeout=self.timeout)
+    def call(self, method: str, path: str, json: dict[str, Any] | None = None) -> Any:
+        """``method`` the control API's ``path`` (``/clock`` ...) with a JSON body; its JSON answer."""
+        answer = self.http.request(method, f"{self.root}{ADMIN_PREFIX}{path}", json=json, timeout=self.timeout)
         if answer.status_code >= 400:
             raise SkymockError(f"{method} {ADMIN_PREFIX}{path} answered {answer.status_code}: {answer.text}")
         return answer.json()

@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import warnings
 
-import requests
-
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")
     from starlette.testclient import TestClient
 
 from mockserver.app import create_app
 from mockserver.core.service import Settings
+from mockserver.testing import ControlApi
 
 
 class Mock:
@@ -37,27 +36,19 @@ class Mock:
 
 
 
-class Control:
-    """The control API of a live mock (a LiveServer), over HTTP as a user's test would use it."""
-
-    def __init__(self, root: str) -> None:
-        self.root = root
-
-    def call(self, method: str, path: str, **kwargs):
-        answer = requests.request(method, f"{self.root}/__skymock{path}", timeout=5, **kwargs)
-        answer.raise_for_status()
-        return answer.json()
+class Control(ControlApi):
+    """The control API of a live mock (a LiveServer), over HTTP as a user's test would use it, with
+    the shortcuts the suite's tests share."""
 
     def journal(self, path: str | None = None) -> list[dict]:
-        entries = self.call("GET", "/journal")["entries"]
-        return [e for e in entries if path is None or e["path"] == path]
+        return [e for e in super().journal() if path is None or e["path"] == path]
 
     def advance(self, seconds: float) -> None:
-        self.call("POST", "/clock", json={"advance": seconds})
+        self.set_clock(advance=seconds)
 
     def token_of(self, owner: str) -> str:
         """The token of the demo user ``owner`` (services whose credentials carry one)."""
-        return next(c["token"] for c in self.call("GET", "/credentials")["credentials"] if c["owner"] == owner)
+        return next(c["token"] for c in self.credentials() if c["owner"] == owner)
 
     def tokens(self) -> list[str]:
-        return [c["token"] for c in self.call("GET", "/credentials")["credentials"]]
+        return [c["token"] for c in self.credentials()]
