@@ -115,9 +115,8 @@ def _service(request: pytest.FixtureRequest, service_id: str, target: str,
             pytest.skip(f"real service: {missing}")
     else:
         server = request.getfixturevalue("skymock_servers").get(service_id)
-        handle = SkymockService.of_mock(service_id, server.root)
-        if request.node.get_closest_marker(KEEP_MARK) is None:
-            handle.reset()
+        handle = SkymockService.of_mock(service_id, server.root,
+                                        reset=request.node.get_closest_marker(KEEP_MARK) is None)
     used.append(handle)
     return handle
 

@@ -100,9 +100,12 @@ class SkymockService:
     control: ControlApi | None = None         # None on the real service
 
     @classmethod
-    def of_mock(cls, service_id: str, root: str) -> "SkymockService":
-        """A running mock of ``service_id`` whose scheme://host:port is ``root``."""
+    def of_mock(cls, service_id: str, root: str, *, reset: bool = False) -> "SkymockService":
+        """A running mock of ``service_id`` whose scheme://host:port is ``root``; ``reset`` puts it back
+        to its seeded state first."""
         control = ControlApi(root)
+        if reset:
+            control.reset()
         base = get_service(service_id).base_path.rstrip("/")
         return cls(service_id, root.rstrip("/") + base, "mock", control.credentials(), control)
 

@@ -95,13 +95,19 @@ def test_the_lco_services_share_one_clock(skymock_lco_observe, skymock_lco_archi
     skymock_clock.advance(100)
     assert skymock_clock.now("lco-observe") == skymock_clock.now("lco-archive") == start + timedelta(seconds=100)
 
+def test_a_service_by_id_is_the_fixture_of_that_service(skymock, skymock_dsn, skymock_journal):
+    assert skymock("dsn") is skymock_dsn
+    mmoda = skymock("mmoda")
+    assert mmoda.service_id == "mmoda" and mmoda.url.endswith("/mmoda/dispatch-data")
+    assert skymock_journal.count(service="mmoda") == 0
+
 def test_a_clock_without_a_service_says_what_to_ask_for(skymock_clock):
     import pytest
     from mockserver.testing import SkymockError
     with pytest.raises(SkymockError, match="ask for a service fixture such as skymock_nrao_ods"):
         skymock_clock.advance(1)
 ''')
-    result.assert_outcomes(passed=4)
+    result.assert_outcomes(passed=5)
 
 
 def test_the_session_settings_can_be_overridden_in_a_conftest(pytester):
